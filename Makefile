@@ -1,0 +1,54 @@
+# Two commands do everything on a fresh machine:
+#   make lab    set up (first time only), then open the course in JupyterLab
+#   make test   set up (first time only), then run every test
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8888
+# The Time Machine beside the checkout (CI has it there); elsewhere it is downloaded.
+SHARED_DATA ?= ../shared/data
+
+# Saved notebook outputs are made and checked with the same thread count: float32
+# reductions differ in their last bits between thread counts.
+export OMP_NUM_THREADS := 2
+export MKL_NUM_THREADS := 2
+export PYTHONHASHSEED := 0
+export PYTHONIOENCODING := utf-8
+
+.PHONY: lab test setup data lint notebooks doctor clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $@
+
+setup: $(VENV)/.installed
+
+data: setup
+	$(PY) -m d2lutils data fetch $(if $(wildcard $(SHARED_DATA)/timemachine.txt),--source $(SHARED_DATA))
+
+doctor: setup
+	$(PY) -m d2lutils doctor
+
+lab: data
+	-@$(PY) -m d2lutils doctor --brief
+	$(PY) -m jupyterlab --no-browser --ip=127.0.0.1 --port=$(PORT) \
+		--ServerApp.root_dir=notebooks
+
+lint: setup
+	$(PY) -m ruff check d2lutils tests benchmarks notebooks
+
+test: data lint
+	$(PY) -m pytest
+
+# Re-execute every notebook in place, top to bottom in a fresh kernel (the saved outputs
+# nbval checks).  NB=path/to/one.ipynb re-executes just one.
+NB ?= $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+notebooks: data
+	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=600 $(NB)
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,89 @@
+"""Minibatches from tensors: the book's data_iter / load_array / synthetic_data, and
+TensorBatches, the in-memory loader behind load_data_fashion_mnist."""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterator, Sequence
+
+import torch
+
+from . import _checks
+
+
+def synthetic_data(w: torch.Tensor, b: float, num_examples: int):
+    """Generate y = Xw + b + noise (noise ~ N(0, 0.01²)), the chapter-3 regression data."""
+    _checks.positive_int("num_examples", num_examples)
+    w = torch.as_tensor(w, dtype=torch.float32)
+    X = torch.normal(0, 1, (num_examples, len(w)))
+    y = torch.matmul(X, w) + b
+    y += torch.normal(0, 0.01, y.shape)
+    return X, y.reshape((-1, 1))
+
+
+def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor):
+    """Yield shuffled minibatches (features, labels); the last one may be short.
+
+    A generator: nothing is read until you loop over it, and each loop is one epoch."""
+    _checks.positive_int("batch_size", batch_size)
+    _checks.same_length(("features", "labels"), features, labels)
+    num_examples = len(features)
+    indices = list(range(num_examples))
+    random.shuffle(indices)  # examples are read in random order
+    for i in range(0, num_examples, batch_size):
+        batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])
+        yield features[batch_indices], labels[batch_indices]
+
+
+def load_array(data_arrays: Sequence[torch.Tensor], batch_size: int, is_train: bool = True):
+    """A torch DataLoader over tensors, shuffled when is_train (the concise chapter-3 way)."""
+    from torch.utils import data
+
+    _checks.positive_int("batch_size", batch_size)
+    for t in data_arrays[1:]:
+        _checks.same_length(("data_arrays[0]", "data_arrays[i]"), data_arrays[0], t)
+    dataset = data.TensorDataset(*data_arrays)
+    return data.DataLoader(dataset, batch_size, shuffle=is_train)
+
+
+def get_dataloader_workers() -> int:
+    """The book's loader worker count.  Our loaders batch from memory, so 0: worker
+    processes only add start-up time (and crash notebooks on Windows and macOS)."""
+    return 0
+
+
+class TensorBatches:
+    """Minibatches sliced from tensors held in memory; reshuffled on every iteration.
+
+    Iterating it is one epoch; len() is the number of minibatches.  No worker processes,
+    no per-example Python: each batch is one index_select per tensor."""
+
+    def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool = False):
+        self.batch_size = _checks.positive_int("batch_size", batch_size)
+        for t in tensors[1:]:
+            _checks.same_length(("tensors[0]", "tensors[i]"), tensors[0], t)
+        self.tensors = tuple(tensors)
+        self.shuffle = shuffle
+
+    @property
+    def num_examples(self) -> int:
+        return len(self.tensors[0])
+
+    def __len__(self) -> int:
+        return math.ceil(self.num_examples / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
+        n, b = self.num_examples, self.batch_size
+        if not self.shuffle:
+            for i in range(0, n, b):
+                yield tuple(t[i: i + b] for t in self.tensors)
+            return
+        order = torch.randperm(n)
+        for i in range(0, n, b):
+            idx = order[i: i + b]
+            yield tuple(t.index_select(0, idx) for t in self.tensors)
+
+    def __repr__(self) -> str:
+        return (f"TensorBatches(num_examples={self.num_examples}, batch_size={self.batch_size}, "
+                f"shuffle={self.shuffle})")

@@ -1,0 +1,191 @@
+"""The book's DATA_HUB, plus downloads that are verified and atomic.
+
+A file is written to a temporary name beside its destination, checked against its SHA-1,
+and only then renamed: an interrupted or corrupted download never sits under the final name."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import shutil
+import tarfile
+import tempfile
+import urllib.error
+import urllib.request
+import zipfile
+from pathlib import Path
+
+DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
+FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
+
+# name -> (url, sha1).  For a plain .gz file the SHA-1 is of its decompressed content,
+# because mirrors (Debian among them) re-compress the same bytes differently.
+DATA_HUB: dict[str, tuple[str, str]] = {
+    "time_machine": (DATA_URL + "timemachine.txt", "090b5e7e70c295757f55df93cb0a180b9691891a"),
+    "fashion_mnist_train_images": (FASHION_MNIST_URL + "train-images-idx3-ubyte.gz",
+                                   "b9bd999c0106c9b8b4b0cefce58c9a6060f27095"),
+    "fashion_mnist_train_labels": (FASHION_MNIST_URL + "train-labels-idx1-ubyte.gz",
+                                   "4bccf37222e01638381eaa326bf730337a597267"),
+    "fashion_mnist_test_images": (FASHION_MNIST_URL + "t10k-images-idx3-ubyte.gz",
+                                  "880056926db704f9f713097915f99da346f5b1d1"),
+    "fashion_mnist_test_labels": (FASHION_MNIST_URL + "t10k-labels-idx1-ubyte.gz",
+                                  "958122e8b4b97fd4e71eca2d08ef754ed77c3ad9"),
+}
+
+_CHUNK = 1 << 20
+
+
+def file_sha1(path: Path) -> str:
+    """SHA-1 of a file; a plain .gz file is hashed after decompression (see DATA_HUB)."""
+    path = Path(path)
+    is_gzip = path.name.endswith(".gz") and not path.name.endswith(".tar.gz")
+    sha1 = hashlib.sha1()
+    with (gzip.open(path, "rb") if is_gzip else open(path, "rb")) as f:
+        while chunk := f.read(_CHUNK):
+            sha1.update(chunk)
+    return sha1.hexdigest()
+
+
+def is_verified(path: Path, sha1: str | None) -> bool:
+    """True if path exists and matches sha1 (any existing file when sha1 is None)."""
+    path = Path(path)
+    if not path.is_file():
+        return False
+    if sha1 is None:
+        return True
+    try:
+        return file_sha1(path) == sha1
+    except (OSError, EOFError, gzip.BadGzipFile):
+        return False
+
+
+def _check_sha1(tmp: Path, sha1: str | None, what: str, fix: str) -> None:
+    if sha1 is None:
+        return
+    try:
+        got = file_sha1(tmp)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        got = f"unreadable ({exc})"
+    if got != sha1:
+        raise OSError(f"{what} failed its SHA-1 check: expected {sha1}, got {got}. "
+                      f"Nothing was saved. {fix}")
+
+
+def _atomic_write(dest: Path, write, sha1: str | None, what: str, fix: str) -> Path:
+    """Call write(file) on a temp file beside dest, verify it, then rename it to dest."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    tmp = Path(tmp_name)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        _check_sha1(tmp, sha1, what, fix)
+        os.replace(tmp, dest)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dest
+
+
+def download_url(url: str, dest: Path, sha1: str | None = None, timeout: float = 60) -> Path:
+    """Download url to dest with a progress bar, verified by sha1 and written atomically."""
+    from tqdm import tqdm  # not tqdm.auto: it warns without ipywidgets
+
+    dest = Path(dest)
+    fix = (f"Retry, or download {url} yourself and put it at {dest} "
+           f"(or in a folder named by $D2L_DATA_DIR).")
+
+    def write(f):
+        try:
+            response = urllib.request.urlopen(url, timeout=timeout)
+        except (urllib.error.URLError, OSError) as exc:
+            raise OSError(f"Could not download {url}: {exc}. {fix}") from exc
+        with response:
+            total = int(response.headers.get("Content-Length") or 0) or None
+            received = 0
+            with tqdm(total=total, unit="B", unit_scale=True, desc=dest.name,
+                      leave=False) as bar:
+                while True:
+                    try:
+                        chunk = response.read(_CHUNK)
+                    except (OSError, ValueError) as exc:  # IncompleteRead, reset
+                        raise OSError(f"Download of {url} was interrupted after "
+                                      f"{received} bytes: {exc}. Nothing was saved. {fix}") from exc
+                    if not chunk:
+                        break
+                    f.write(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+        if total is not None and received != total:
+            raise OSError(f"Download of {url} was interrupted: got {received} of {total} bytes. "
+                          f"Nothing was saved. {fix}")
+
+    return _atomic_write(dest, write, sha1, f"Download of {url}", fix)
+
+
+def copy_verified(src: Path, dest: Path, sha1: str | None = None) -> Path:
+    """Copy src to dest atomically, verified by sha1 (used to stage local copies of data)."""
+    src = Path(src)
+
+    def write(f):
+        with open(src, "rb") as g:
+            shutil.copyfileobj(g, f, _CHUNK)
+
+    return _atomic_write(Path(dest), write, sha1, f"Copy of {src}",
+                         f"Replace {src} with an intact copy.")
+
+
+def download(name: str, cache_dir: str | os.PathLike | None = None) -> str:
+    """Download a DATA_HUB file into cache_dir (default: the user data directory) and
+    return its local path; a verified copy already there is reused."""
+    from .paths import user_data_dir
+
+    if name not in DATA_HUB:
+        known = ", ".join(sorted(DATA_HUB))
+        raise KeyError(f"name should be a key of DATA_HUB, but got name={name!r}. "
+                       f"Known names: {known}. Register new files with "
+                       f"DATA_HUB[name] = (url, sha1).")
+    url, sha1 = DATA_HUB[name]
+    folder = Path(cache_dir) if cache_dir is not None else user_data_dir()
+    dest = folder / url.split("/")[-1]
+    if is_verified(dest, sha1):
+        return str(dest)
+    return str(download_url(url, dest, sha1))
+
+
+def _safe_members(names: list[str], folder: Path) -> None:
+    root = folder.resolve()
+    for name in names:
+        target = (root / name).resolve()
+        if target != root and root not in target.parents:
+            raise ValueError(f"archive member {name!r} would be written outside {root}; "
+                             f"refusing to extract this archive. Get it from a trusted source.")
+
+
+def extract(archive: Path, folder: Path) -> None:
+    """Extract a .zip or .tar(.gz) archive into folder, refusing members that escape it."""
+    archive, folder = Path(archive), Path(folder)
+    if archive.suffix == ".zip":
+        with zipfile.ZipFile(archive) as z:
+            _safe_members(z.namelist(), folder)
+            z.extractall(folder)
+    elif archive.name.endswith((".tar", ".tar.gz", ".tgz")):
+        with tarfile.open(archive) as t:
+            members = t.getmembers()
+            _safe_members([m.name for m in members], folder)
+            for m in members:
+                if m.issym() or m.islnk():
+                    _safe_members([str(Path(m.name).parent / m.linkname)], folder)
+            t.extractall(folder, filter="data")
+    else:
+        raise ValueError(f"archive should be a .zip, .tar or .tar.gz file, but got "
+                         f"archive={str(archive)!r}. Extract it by hand instead.")
+
+
+def download_extract(name: str, folder: str | None = None) -> str:
+    """Download a DATA_HUB archive, extract it beside itself, and return the folder."""
+    archive = Path(download(name))
+    base_dir = archive.parent
+    data_dir = archive.name.removesuffix(".zip").removesuffix(".tar.gz").removesuffix(".tar")
+    extract(archive, base_dir)
+    return str(base_dir / folder) if folder else str(base_dir / data_dir)

@@ -1,0 +1,89 @@
+"""Fashion-MNIST read straight from its IDX files into tensors (no torchvision, no PIL).
+
+The four files are found by the data-directory rule (paths.py); parsed tensors are kept
+in memory, so loading twice in one process costs nothing."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+from pathlib import Path
+
+import torch
+
+from . import _checks
+from .data import TensorBatches
+from .paths import DATASETS, dataset_file, locate
+
+_LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat",
+           "sandal", "shirt", "sneaker", "bag", "ankle boot"]
+_IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
+
+
+def get_fashion_mnist_labels(labels) -> list[str]:
+    """Text names of Fashion-MNIST numeric labels."""
+    return [_LABELS[int(i)] for i in labels]
+
+
+def _read_idx(path: Path, magic: int, ndim: int) -> torch.Tensor:
+    """Read an IDX file (big-endian header: magic, then ndim sizes) as a uint8 tensor."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as exc:
+        raise ValueError(f"{path} is corrupted or truncated ({exc}). Delete it and run "
+                         f"`python -m d2lutils data fetch` (or reinstall dataset-fashion-mnist)."
+                         ) from exc
+    header = 4 * (1 + ndim)
+    got_magic = int.from_bytes(raw[:4], "big") if len(raw) >= 4 else None
+    if got_magic != magic:
+        raise ValueError(f"{path} should be an IDX file with magic number {magic}, but got "
+                         f"{got_magic}. It is not a Fashion-MNIST file of this kind; delete it "
+                         f"and run `python -m d2lutils data fetch`.")
+    sizes = [int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim)]
+    expected = header + int(torch.tensor(sizes).prod())
+    if len(raw) != expected:
+        raise ValueError(f"{path} should hold {expected} bytes for shape {tuple(sizes)}, but has "
+                         f"{len(raw)}: it is truncated or corrupted. Delete it and run "
+                         f"`python -m d2lutils data fetch`.")
+    data = torch.frombuffer(bytearray(raw[header:]), dtype=torch.uint8)
+    return data.reshape(sizes)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_split(folder: Path, is_train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """(images uint8 (n, 28, 28), labels int64 (n,)) of one split."""
+    files = [fname for fname, _, _ in DATASETS["fashion-mnist"].files()]
+    img_name, lbl_name = (files[0], files[1]) if is_train else (files[2], files[3])
+    images = _read_idx(dataset_file(folder, img_name), _IMAGE_MAGIC, 3)
+    labels = _read_idx(dataset_file(folder, lbl_name), _LABEL_MAGIC, 1)
+    if len(images) != len(labels):
+        raise ValueError(f"{folder}: {len(images)} images but {len(labels)} labels; the files "
+                         f"come from different datasets. Run `python -m d2lutils data verify`.")
+    return images, labels.long()
+
+
+def load_fashion_mnist(is_train: bool = True, resize=None,
+                       data_dir: str | os.PathLike | None = None):
+    """One split as tensors: X float32 in [0, 1] of shape (n, 1, 28, 28) (or resized), y int64."""
+    images, labels = _load_split(locate("fashion-mnist", data_dir), bool(is_train))
+    X = images.unsqueeze(1).float().div_(255)
+    if resize is not None:
+        size = (resize, resize) if isinstance(resize, int) else tuple(resize)
+        for s in size:
+            _checks.positive_int("resize", s, "Pass an image side length such as resize=64.")
+        X = torch.nn.functional.interpolate(X, size=size, mode="bilinear", antialias=True,
+                                            align_corners=False)
+    return X, labels
+
+
+def load_data_fashion_mnist(batch_size: int, resize=None,
+                            data_dir: str | os.PathLike | None = None):
+    """Return (train_iter, test_iter) over Fashion-MNIST, the training set reshuffled
+    every epoch.  Batches come from memory: X (B, 1, 28, 28) float32, y (B,) int64."""
+    _checks.positive_int("batch_size", batch_size)
+    train = TensorBatches(load_fashion_mnist(True, resize, data_dir), batch_size, shuffle=True)
+    test = TensorBatches(load_fashion_mnist(False, resize, data_dir), batch_size, shuffle=False)
+    return train, test

@@ -1,0 +1,124 @@
+"""The book's plotting helpers (use_svg_display, set_figsize, set_axes, plot, show_images).
+
+matplotlib is imported on first use, and a CJK font is added to its fallback list so
+Chinese titles and labels render without missing-glyph warnings."""
+
+from __future__ import annotations
+
+import functools
+
+import torch
+
+# Fonts that carry Chinese glyphs: Debian's fonts-noto-cjk, then common Windows/macOS ones.
+_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Source Han Sans SC",
+              "WenQuanYi Zen Hei", "Microsoft YaHei", "SimHei", "PingFang SC",
+              "Heiti SC", "Arial Unicode MS")
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The first installed font from _CJK_FONTS, or None (then Chinese text shows as boxes)."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return next((name for name in _CJK_FONTS if name in installed), None)
+
+
+@functools.cache
+def _configure_matplotlib() -> None:
+    """Once per process: CJK font fallback, deterministic SVG output, no unicode minus."""
+    import matplotlib
+
+    font = cjk_font()
+    if font is not None:
+        # Fallback works across the family list: Latin glyphs from the default
+        # sans-serif font, Chinese glyphs from the CJK font.
+        family = matplotlib.rcParams["font.family"]
+        if font not in family:
+            matplotlib.rcParams["font.family"] = [*family, font]
+    matplotlib.rcParams["axes.unicode_minus"] = False  # CJK fonts lack U+2212
+    matplotlib.rcParams["svg.hashsalt"] = "d2lutils"  # stable ids, so nbval can compare SVG
+
+
+def get_plt():
+    """matplotlib.pyplot, configured for the course (exposed as d2l.plt)."""
+    _configure_matplotlib()
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def use_svg_display() -> None:
+    """Show plots as SVG in Jupyter: sharp on slides, and free of timestamps."""
+    _configure_matplotlib()
+    try:
+        from matplotlib_inline import backend_inline
+    except ImportError:  # not in Jupyter: nothing to configure
+        return
+    backend_inline.set_matplotlib_formats("svg", bbox_inches="tight", metadata={"Date": None})
+
+
+def set_figsize(figsize=(3.5, 2.5)) -> None:
+    """Set the default figure size (inches)."""
+    use_svg_display()
+    get_plt().rcParams["figure.figsize"] = figsize
+
+
+def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend) -> None:
+    """Set labels, limits, scales and legend of a matplotlib Axes, and draw a grid."""
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_xscale(xscale)
+    axes.set_yscale(yscale)
+    axes.set_xlim(xlim)
+    axes.set_ylim(ylim)
+    if legend:
+        axes.legend(legend)
+    axes.grid()
+
+
+def _as_array(x):
+    return x.detach().cpu().numpy() if torch.is_tensor(x) else x
+
+
+def _has_one_axis(X) -> bool:
+    return (hasattr(X, "ndim") and X.ndim == 1) or (
+        isinstance(X, list) and len(X) > 0 and not hasattr(X[0], "__len__"))
+
+
+def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
+         xscale="linear", yscale="linear", fmts=("-", "m--", "g-.", "r:"),
+         figsize=(3.5, 2.5), axes=None):
+    """Plot one or more curves: plot(x, [f(x), g(x)], legend=['f', 'g'])."""
+    set_figsize(figsize)
+    axes = axes if axes is not None else get_plt().gca()
+    if _has_one_axis(X):
+        X = [X]
+    if Y is None:
+        X, Y = [[]] * len(X), X
+    elif _has_one_axis(Y):
+        Y = [Y]
+    if len(X) != len(Y):
+        X = X * len(Y)
+    axes.cla()
+    for x, y, fmt in zip(X, Y, fmts):
+        if len(x):
+            axes.plot(_as_array(x), _as_array(y), fmt)
+        else:
+            axes.plot(_as_array(y), fmt)
+    set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend or [])
+
+
+def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 1.5):
+    """Show a grid of images (tensors or arrays of shape (H, W)); returns the Axes array."""
+    plt = get_plt()
+    figsize = (num_cols * scale, num_rows * scale)
+    _, axes = plt.subplots(num_rows, num_cols, figsize=figsize, squeeze=False)
+    axes = axes.flatten()
+    for i, (ax, img) in enumerate(zip(axes, imgs)):
+        ax.imshow(_as_array(img))
+        ax.axes.get_xaxis().set_visible(False)
+        ax.axes.get_yaxis().set_visible(False)
+        if titles:
+            ax.set_title(titles[i])
+    return axes

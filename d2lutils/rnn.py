@@ -1,0 +1,177 @@
+"""Chapter 8 RNN helpers: model wrappers, gradient clipping, training and prediction."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from . import _checks
+from .animator import Animator
+from .metrics import Timer
+from .training import sgd
+
+
+class RNNModelScratch:
+    """An RNN built from the functions a notebook writes: get_params, init_state, forward_fn."""
+
+    def __init__(self, vocab_size, num_hiddens, device, get_params, init_state, forward_fn):
+        self.vocab_size, self.num_hiddens = vocab_size, num_hiddens
+        self.params = get_params(vocab_size, num_hiddens, device)
+        self.init_state, self.forward_fn = init_state, forward_fn
+
+    def __call__(self, X, state):
+        # X: (batch_size, num_steps) indices -> (num_steps, batch_size, vocab_size) one-hot
+        X = F.one_hot(X.T, self.vocab_size).type(torch.float32)
+        return self.forward_fn(X, state, self.params)
+
+    def begin_state(self, batch_size, device):
+        return self.init_state(batch_size, self.num_hiddens, device)
+
+
+class RNNModel(nn.Module):
+    """Wrap an nn.RNN/GRU/LSTM layer with one-hot inputs and a linear output layer."""
+
+    def __init__(self, rnn_layer, vocab_size, **kwargs):
+        super().__init__(**kwargs)
+        self.rnn = rnn_layer
+        self.vocab_size = vocab_size
+        self.num_hiddens = self.rnn.hidden_size
+        self.num_directions = 2 if self.rnn.bidirectional else 1
+        self.linear = nn.Linear(self.num_hiddens * self.num_directions, self.vocab_size)
+
+    def forward(self, inputs, state):
+        X = F.one_hot(inputs.T.long(), self.vocab_size).to(torch.float32)
+        Y, state = self.rnn(X, state)
+        # Y: (num_steps, batch_size, hiddens) -> (num_steps * batch_size, vocab_size)
+        output = self.linear(Y.reshape((-1, Y.shape[-1])))
+        return output, state
+
+    def begin_state(self, device, batch_size=1):
+        shape = (self.num_directions * self.rnn.num_layers, batch_size, self.num_hiddens)
+        if isinstance(self.rnn, nn.LSTM):
+            return (torch.zeros(shape, device=device), torch.zeros(shape, device=device))
+        return torch.zeros(shape, device=device)
+
+
+def _params(net) -> list[torch.Tensor]:
+    if isinstance(net, nn.Module):
+        return [p for p in net.parameters() if p.requires_grad]
+    return list(net.params)
+
+
+def grad_clipping(net, theta: float) -> torch.Tensor:
+    """Rescale all gradients so their global L2 norm is at most theta; return the norm
+    before clipping (so a notebook can print it)."""
+    theta = _checks.positive_number("theta", theta, "Pass a clipping radius such as theta=1.")
+    grads = [p.grad for p in _params(net) if p.grad is not None]
+    norm = torch.sqrt(sum(torch.sum(g ** 2) for g in grads))
+    if norm > theta:
+        torch._foreach_mul_(grads, float(theta / norm))
+    return norm
+
+
+def predict_ch8(prefix: str, num_preds: int, net, vocab, device) -> str:
+    """Continue prefix by num_preds characters.  The prefix is first fed through the net
+    (warm-up) so the hidden state carries it; then each prediction is fed back in."""
+    if not prefix:
+        raise ValueError("prefix should hold at least one character, but got prefix=''. "
+                         "Pass the start of a sentence, e.g. 'time traveller '.")
+    state = net.begin_state(batch_size=1, device=device)
+    outputs = [vocab[prefix[0]]]
+
+    def get_input():
+        return torch.tensor([outputs[-1]], device=device).reshape((1, 1))
+
+    with torch.no_grad():
+        for y in prefix[1:]:  # warm-up: update the state, ignore the outputs
+            _, state = net(get_input(), state)
+            outputs.append(vocab[y])
+        for _ in range(num_preds):  # predict num_preds steps
+            y, state = net(get_input(), state)
+            outputs.append(int(y.argmax(dim=1).reshape(1)))
+    return "".join([vocab.idx_to_token[i] for i in outputs])
+
+
+def _detach_state(state):
+    """Cut the graph behind the carried-over state (truncated backpropagation)."""
+    if isinstance(state, tuple):
+        for s in state:
+            s.detach_()
+    else:
+        state.detach_()
+
+
+def train_epoch_ch8(net, train_iter, loss, updater, device, use_random_iter):
+    """Train net for one epoch; return (perplexity, tokens per second).
+
+    Random sampling: batches are unrelated, so the state is re-initialised for each.
+    Sequential partitioning: batch t+1 continues batch t, so the state is carried over
+    but detached, else backward() would run through every earlier batch of the epoch."""
+    state, timer = None, Timer()
+    is_optimizer = isinstance(updater, torch.optim.Optimizer)
+    total_loss, num_tokens = 0.0, 0
+    for X, Y in train_iter:
+        if state is None or use_random_iter:
+            state = net.begin_state(batch_size=X.shape[0], device=device)
+        else:
+            _detach_state(state)
+        y = Y.T.reshape(-1)  # time-major, like the net's output rows
+        X, y = X.to(device), y.to(device)
+        y_hat, state = net(X, state)
+        l = loss(y_hat, y.long()).mean()
+        if is_optimizer:
+            updater.zero_grad()
+        l.backward()
+        grad_clipping(net, 1)
+        if is_optimizer:
+            updater.step()
+        else:
+            updater(batch_size=1)  # the loss is already a mean
+        total_loss += float(l.detach()) * y.numel()
+        num_tokens += y.numel()
+    return math.exp(total_loss / num_tokens), num_tokens / timer.stop()
+
+
+@dataclass
+class RNNHistory:
+    """Per-epoch perplexity and speed returned by train_ch8."""
+
+    perplexity: list[float] = field(default_factory=list)
+    tokens_per_sec: list[float] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        last = f", perplexity={self.perplexity[-1]:.1f}" if self.perplexity else ""
+        return f"RNNHistory(epochs={len(self.perplexity)}{last})"
+
+
+def train_ch8(net, train_iter, vocab, lr, num_epochs, device, use_random_iter=False):
+    """Train a character-level language model; plot perplexity every 10 epochs (live in
+    Jupyter, a progress line elsewhere), print the book's summary, return an RNNHistory."""
+    _checks.positive_int("num_epochs", num_epochs)
+    _checks.positive_number("lr", lr)
+    loss = nn.CrossEntropyLoss()
+    animator = Animator(xlabel="epoch", ylabel="perplexity", legend=["train"],
+                        xlim=[10, num_epochs])
+    if isinstance(net, nn.Module):
+        updater = torch.optim.SGD(net.parameters(), lr)
+    else:
+        def updater(batch_size):
+            sgd(net.params, lr, batch_size)
+    history = RNNHistory()
+    for epoch in range(num_epochs):
+        ppl, speed = train_epoch_ch8(net, train_iter, loss, updater, device, use_random_iter)
+        history.perplexity.append(ppl)
+        history.tokens_per_sec.append(speed)
+        if (epoch + 1) % 10 == 0 or epoch + 1 == num_epochs:
+            if animator.is_live:
+                animator.add(epoch + 1, [ppl])
+            else:
+                print(f"epoch {epoch + 1}/{num_epochs}: perplexity {ppl:.2f}", flush=True)
+    print(f"perplexity {ppl:.1f}, {speed:.1f} tokens/sec on {device}")
+    print(predict_ch8("time traveller", 50, net, vocab, device))
+    print(predict_ch8("traveller", 50, net, vocab, device))
+    return history

@@ -41,8 +41,8 @@ def load_array(data_arrays: Sequence[torch.Tensor], batch_size: int, is_train: b
     from torch.utils import data
 
     _checks.positive_int("batch_size", batch_size)
-    for t in data_arrays[1:]:
-        _checks.same_length(("data_arrays[0]", "data_arrays[i]"), data_arrays[0], t)
+    for i, t in enumerate(data_arrays[1:], start=1):
+        _checks.same_length(("data_arrays[0]", f"data_arrays[{i}]"), data_arrays[0], t)
     dataset = data.TensorDataset(*data_arrays)
     return data.DataLoader(dataset, batch_size, shuffle=is_train)
 
@@ -61,8 +61,8 @@ class TensorBatches:
 
     def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool = False):
         self.batch_size = _checks.positive_int("batch_size", batch_size)
-        for t in tensors[1:]:
-            _checks.same_length(("tensors[0]", "tensors[i]"), tensors[0], t)
+        for i, t in enumerate(tensors[1:], start=1):
+            _checks.same_length(("tensors[0]", f"tensors[{i}]"), tensors[0], t)
         self.tensors = tuple(tensors)
         self.shuffle = shuffle
 

@@ -68,15 +68,27 @@ def _load_split(folder: Path, is_train: bool) -> tuple[torch.Tensor, torch.Tenso
 def load_fashion_mnist(is_train: bool = True, resize=None,
                        data_dir: str | os.PathLike | None = None):
     """One split as tensors: X float32 in [0, 1] of shape (n, 1, 28, 28) (or resized), y int64."""
+    size = _resize_to(resize)
     images, labels = _load_split(locate("fashion-mnist", data_dir), bool(is_train))
     X = images.unsqueeze(1).float().div_(255)
-    if resize is not None:
-        size = (resize, resize) if isinstance(resize, int) else tuple(resize)
-        for s in size:
-            _checks.positive_int("resize", s, "Pass an image side length such as resize=64.")
+    if size is not None:
         X = torch.nn.functional.interpolate(X, size=size, mode="bilinear", antialias=True,
                                             align_corners=False)
     return X, labels
+
+
+def _resize_to(resize) -> tuple[int, int] | None:
+    """(height, width) for resize=None, an int side length, or a (height, width) pair."""
+    if resize is None:
+        return None
+    fix = "Pass an image side length such as resize=64, or a pair such as resize=(64, 48)."
+    if isinstance(resize, (tuple, list)):
+        if len(resize) != 2:
+            _checks.fail(ValueError, "resize", "an int or a (height, width) pair", resize, fix)
+        return (_checks.positive_int("resize", resize[0], fix),
+                _checks.positive_int("resize", resize[1], fix))
+    side = _checks.positive_int("resize", resize, fix)
+    return side, side
 
 
 def load_data_fashion_mnist(batch_size: int, resize=None,
@@ -84,6 +96,7 @@ def load_data_fashion_mnist(batch_size: int, resize=None,
     """Return (train_iter, test_iter) over Fashion-MNIST, the training set reshuffled
     every epoch.  Batches come from memory: X (B, 1, 28, 28) float32, y (B,) int64."""
     _checks.positive_int("batch_size", batch_size)
+    _resize_to(resize)  # a bad resize fails before any file is read
     train = TensorBatches(load_fashion_mnist(True, resize, data_dir), batch_size, shuffle=True)
     test = TensorBatches(load_fashion_mnist(False, resize, data_dir), batch_size, shuffle=False)
     return train, test

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
 import os
 import shutil
 import tarfile
@@ -36,10 +37,14 @@ DATA_HUB: dict[str, tuple[str, str]] = {
 _CHUNK = 1 << 20
 
 
-def file_sha1(path: Path) -> str:
-    """SHA-1 of a file; a plain .gz file is hashed after decompression (see DATA_HUB)."""
+def file_sha1(path: Path, name: str | None = None) -> str:
+    """SHA-1 of a file; a plain .gz file is hashed after decompression (see DATA_HUB).
+
+    name (default: the file's own name) decides whether it is a .gz file, so a temporary
+    .part file is hashed the way its final name will be."""
     path = Path(path)
-    is_gzip = path.name.endswith(".gz") and not path.name.endswith(".tar.gz")
+    name = name or path.name
+    is_gzip = name.endswith(".gz") and not name.endswith(".tar.gz")
     sha1 = hashlib.sha1()
     with (gzip.open(path, "rb") if is_gzip else open(path, "rb")) as f:
         while chunk := f.read(_CHUNK):
@@ -60,11 +65,11 @@ def is_verified(path: Path, sha1: str | None) -> bool:
         return False
 
 
-def _check_sha1(tmp: Path, sha1: str | None, what: str, fix: str) -> None:
+def _check_sha1(tmp: Path, dest: Path, sha1: str | None, what: str, fix: str) -> None:
     if sha1 is None:
         return
     try:
-        got = file_sha1(tmp)
+        got = file_sha1(tmp, dest.name)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
         got = f"unreadable ({exc})"
     if got != sha1:
@@ -80,7 +85,7 @@ def _atomic_write(dest: Path, write, sha1: str | None, what: str, fix: str) -> P
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
-        _check_sha1(tmp, sha1, what, fix)
+        _check_sha1(tmp, dest, sha1, what, fix)
         os.replace(tmp, dest)
     finally:
         tmp.unlink(missing_ok=True)
@@ -98,7 +103,7 @@ def download_url(url: str, dest: Path, sha1: str | None = None, timeout: float =
     def write(f):
         try:
             response = urllib.request.urlopen(url, timeout=timeout)
-        except (urllib.error.URLError, OSError) as exc:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             raise OSError(f"Could not download {url}: {exc}. {fix}") from exc
         with response:
             total = int(response.headers.get("Content-Length") or 0) or None
@@ -108,7 +113,8 @@ def download_url(url: str, dest: Path, sha1: str | None = None, timeout: float =
                 while True:
                     try:
                         chunk = response.read(_CHUNK)
-                    except (OSError, ValueError) as exc:  # IncompleteRead, reset
+                    except (OSError, ValueError, http.client.HTTPException) as exc:
+                        # IncompleteRead, connection reset
                         raise OSError(f"Download of {url} was interrupted after "
                                       f"{received} bytes: {exc}. Nothing was saved. {fix}") from exc
                     if not chunk:

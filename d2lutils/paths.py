@@ -163,14 +163,13 @@ def locate(name: str, data_dir: str | os.PathLike | None = None,
     target = _writable_target(dataset, data_dir)
     try:
         for fname, url, sha1 in dataset.files():
-            dest = target / fname
-            if is_verified(dest, sha1):
+            if is_verified(target / fname, sha1):
                 continue
             local = _existing(Path(source), fname) if source is not None else None
-            if local is not None:
-                copy_verified(local, dest, sha1)
+            if local is not None:  # keep its name: an uncompressed twin is hashed as is
+                copy_verified(local, target / local.name, sha1)
             else:
-                download_url(url, dest, sha1)
+                download_url(url, target / fname, sha1)
     except OSError as exc:
         raise FileNotFoundError(_fix_text(dataset, looked, exc)) from exc
     return target

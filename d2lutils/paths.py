@@ -104,10 +104,11 @@ def _search(dataset: Dataset, data_dir) -> tuple[Path | None, list[str]]:
     system = [("system dataset folder", Path(d)) for d in dataset.system_dirs]
     places = data_roots(data_dir) + system
     for label, root in places:
-        if root.exists() and not os.access(root, os.R_OK | os.X_OK):
-            raise PermissionError(
-                f"the data folder {root} ({label}) exists but cannot be read. Fix its "
-                f"permissions (chmod u+rx) or point {ENV_VAR} at another folder.")
+        for folder in (root, root / dataset.name):
+            if folder.exists() and not os.access(folder, os.R_OK | os.X_OK):
+                raise PermissionError(
+                    f"the data folder {folder} ({label}) exists but cannot be read. Fix its "
+                    f"permissions (chmod u+rx) or point {ENV_VAR} at another folder.")
         found = _find_in(root, dataset)
         if found is not None:
             return found, looked

@@ -1,0 +1,210 @@
+"""How a course notebook becomes slides: shared by the structural and the browser tests.
+
+The mapping follows jupyterlab-rise 0.43 (and nbconvert's reveal template): each
+`slide` cell opens a top-level reveal.js <section> (a column you reach with ArrowRight);
+it and each `subslide` cell open a vertical <section> inside it (reached with Space or
+ArrowDown); `fragment` cells appear step by step on the current vertical slide; `-` cells
+continue it; `skip` cells are left out; `notes` go to the speaker view.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+NOTEBOOKS = REPO / "notebooks"
+SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
+
+# The screen budget (CONTRIBUTING.md, rule 3): a code cell is at most 12 lines of under 80
+# characters; a vertical slide, its cells' source plus text output, about 20 lines.  Text
+# is counted as a 1280x800 projector shows it with notebooks/rise.css: markdown wraps at
+# ~100 columns (a CJK character is 2 columns), blank lines are spacing, not lines; a plot
+# (PNG/SVG, capped at 52% of the height by rise.css) counts as 8 lines; text outputs wrap
+# at 110 columns; an HTML table counts its rows.  "About 20" is enforced as at most 22:
+# measured in the offline decks (1280x800, rise.css), the course's slides of 15-23 such
+# lines were 490-732 px tall, and the screen holds 768 px (reveal's 4% margin).
+MAX_CODE_LINES = 12
+MAX_CODE_COLUMNS = 79
+MAX_SLIDE_LINES = 22
+MARKDOWN_COLUMNS = 100
+OUTPUT_COLUMNS = 110
+IMAGE_LINES = 8
+
+
+def notebook_paths() -> list[Path]:
+    """Every course notebook, found afresh (others add chapters while the suite grows)."""
+    return sorted(p for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def chapter_first_notebooks() -> list[Path]:
+    """The first notebook (by name) of each chapter folder under notebooks/."""
+    firsts: dict[Path, Path] = {}
+    for path in notebook_paths():
+        firsts.setdefault(path.parent, path)
+    return [firsts[folder] for folder in sorted(firsts)]
+
+
+def slide_type(cell: dict) -> str:
+    return cell.get("metadata", {}).get("slideshow", {}).get("slide_type", "-")
+
+
+def source_text(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def display_columns(line: str) -> int:
+    """Width of a line in monospace columns: East Asian wide characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+
+def wrapped_lines(text: str, columns: int) -> int:
+    """Screen lines of text wrapped at `columns`, blank lines not counted."""
+    return sum(
+        max(1, math.ceil(display_columns(line) / columns)) for line in text.splitlines()
+        if line.strip()
+    )
+
+
+def output_lines(output: dict) -> int:
+    """Screen lines one saved output takes on a slide."""
+    if output.get("output_type") == "stream":
+        return wrapped_lines(source_text({"source": output.get("text", "")}), OUTPUT_COLUMNS)
+    if output.get("output_type") == "error":
+        return len(output.get("traceback", []))
+    data = output.get("data", {})
+    if "image/png" in data or "image/svg+xml" in data or "image/jpeg" in data:
+        return IMAGE_LINES
+    if "text/html" in data:
+        return len(re.findall(r"<tr\b", source_text({"source": data["text/html"]}))) or 1
+    if "text/plain" in data:
+        return wrapped_lines(source_text({"source": data["text/plain"]}), OUTPUT_COLUMNS)
+    return 0
+
+
+def cell_lines(cell: dict) -> int:
+    """Screen lines a shown cell takes: its source plus, for code, its outputs."""
+    text = source_text(cell)
+    if cell.get("cell_type") == "code":
+        lines = len([line for line in text.splitlines() if line.strip()])
+        return lines + sum(output_lines(o) for o in cell.get("outputs", []))
+    return wrapped_lines(text, MARKDOWN_COLUMNS)
+
+
+@dataclass
+class VerticalSlide:
+    """One reveal.js vertical slide: the cells shown on it (fragments included)."""
+
+    first_cell: int
+    cells: list[int] = field(default_factory=list)
+    lines: int = 0
+
+
+def vertical_slides(nb: dict) -> list[list[VerticalSlide]]:
+    """The deck as RISE lays it out: a list of top-level columns of vertical slides."""
+    columns: list[list[VerticalSlide]] = []
+    for index, cell in enumerate(nb["cells"]):
+        kind = slide_type(cell)
+        if kind in ("skip", "notes"):
+            continue
+        if kind == "slide" or not columns:
+            columns.append([VerticalSlide(index)])
+        elif kind == "subslide":
+            columns[-1].append(VerticalSlide(index))
+        current = columns[-1][-1]
+        current.cells.append(index)
+        current.lines += cell_lines(cell)
+    return columns
+
+
+def deck_shape(nb: dict) -> tuple[int, int]:
+    """(top-level <section>s, vertical <section>s) that the RISE view must contain."""
+    columns = vertical_slides(nb)
+    return len(columns), sum(len(column) for column in columns)
+
+
+def problems(nb: dict) -> list[str]:
+    """Every way nb breaks the course's slide rules (CONTRIBUTING.md 1-3 and 6), as messages."""
+    found = []
+    cells = nb.get("cells", [])
+    for index, cell in enumerate(cells):
+        kind = cell.get("metadata", {}).get("slideshow", {}).get("slide_type")
+        if kind not in SLIDE_TYPES:
+            found.append(f"cell {index}: metadata.slideshow.slide_type should be one of "
+                         f"{sorted(SLIDE_TYPES)}, but got {kind!r}")
+    if not cells:
+        return found + ["the notebook has no cells"]
+    first = cells[0]
+    if first.get("cell_type") != "markdown" or slide_type(first) != "slide" \
+            or not source_text(first).startswith("# "):
+        found.append("cell 0: the title slide comes first: a markdown `slide` cell opening "
+                     "with '# N.M 标题'")
+    code_cells = [i for i, c in enumerate(cells) if c.get("cell_type") == "code"]
+    if code_cells and slide_type(cells[code_cells[0]]) != "skip":
+        found.append(f"cell {code_cells[0]}: the set-up cell (the first code cell: imports, "
+                     "seeds) should be `skip` in slides")
+    for index in code_cells:
+        cell = cells[index]
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "answer" in tags:
+            meta = cell["metadata"]
+            if slide_type(cell) != "skip" or not meta.get("jupyter", {}).get("source_hidden"):
+                found.append(f"cell {index}: an answer cell needs slide_type 'skip' and "
+                             "jupyter.source_hidden true (hidden in Lab, left out of slides)")
+            continue
+        if slide_type(cell) in ("skip", "notes"):
+            continue
+        lines = source_text(cell).splitlines()
+        if len(lines) > MAX_CODE_LINES:
+            found.append(f"cell {index}: a code cell on a slide has at most {MAX_CODE_LINES} "
+                         f"lines, but this one has {len(lines)}; split it (subslide/fragment)")
+        for number, line in enumerate(lines, 1):
+            if display_columns(line) > MAX_CODE_COLUMNS:
+                found.append(f"cell {index} line {number}: code lines are under 80 "
+                             f"characters, but this one has {display_columns(line)}")
+    for column in vertical_slides(nb):
+        for vertical in column:
+            if vertical.lines > MAX_SLIDE_LINES:
+                found.append(f"cell {vertical.first_cell}: this slide takes {vertical.lines} "
+                             f"screen lines (cells {vertical.cells}), more than "
+                             f"{MAX_SLIDE_LINES}; move part of it to a subslide")
+    headings = [source_text(c) for c in cells if c.get("cell_type") == "markdown"]
+    has_exercises = any(re.search(r"^#+\s*练习", h, re.M) for h in headings)
+    answers = [c for c in cells if "answer" in c.get("metadata", {}).get("tags", [])]
+    if has_exercises and not answers:
+        found.append("the notebook has a 练习 section but no answer cell (tag 'answer')")
+    return found
+
+
+def write_demo_notebook(path: Path) -> dict:
+    """A small deck with every slide type, used to test the tools and the browser view."""
+    import nbformat
+
+    def md(source: str, kind: str) -> dict:
+        return nbformat.v4.new_markdown_cell(source, metadata={"slideshow": {"slide_type": kind}})
+
+    def code(source: str, kind: str, **metadata) -> dict:
+        metadata["slideshow"] = {"slide_type": kind}
+        return nbformat.v4.new_code_cell(source, metadata=metadata)
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                              "language": "python"}
+    nb.cells = [
+        md("# 0.1 幻灯片演示\n测试用的小笔记本：标题、代码、公式 $y = x^2$。", "slide"),
+        code("import math\n\nbase = 6", "skip"),
+        md("## 乘法", "slide"),
+        code("# Multiply the set-up value\nprint(base * 7)", "-"),
+        md("### 细看：平方根", "subslide"),
+        code("math.sqrt(base ** 2)", "fragment"),
+        md("讲者备注：这里停一下。", "notes"),
+        md("## 练习\n1. 求 $6^2$。", "slide"),
+        code("assert base ** 2 == 36", "skip", jupyter={"source_hidden": True},
+             tags=["answer"]),
+    ]
+    nbformat.write(nb, path)
+    return nb

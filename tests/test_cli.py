@@ -1,0 +1,172 @@
+"""cli.py: `python -m d2lutils data where|fetch|verify` and `doctor`, run as learners run them.
+
+Each subprocess gets its own D2L_DATA_DIR and user cache in tmp_path; the system dataset
+folder (Debian's Fashion-MNIST) stays visible, so its lines depend on the machine."""
+
+import hashlib
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from _loopback import LoopbackServer
+
+from d2lutils import cli, paths
+
+REAL_TIME_MACHINE = paths.where("time-machine")  # looked up before any test changes the env
+SYSTEM_FASHION_MNIST = next((d for d in paths.DATASETS["fashion-mnist"].system_dirs
+                             if os.path.isfile(os.path.join(d, "train-images-idx3-ubyte.gz"))),
+                            None)
+needs_time_machine = pytest.mark.skipif(
+    REAL_TIME_MACHINE is None,
+    reason="The Time Machine is not provisioned (python -m d2lutils data fetch)")
+
+
+@pytest.fixture
+def env(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "D2L_DATA_DIR"}
+    env.update(D2L_DATA_DIR=str(tmp_path / "data"), XDG_CACHE_HOME=str(tmp_path / "cache"),
+               HOME=str(tmp_path / "home"), LOCALAPPDATA=str(tmp_path / "cache"),
+               PYTHONIOENCODING="utf-8")
+    return env
+
+
+def run(env, *args, code=None):
+    command = [sys.executable, "-c", code] if code else [sys.executable, "-m", "d2lutils", *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, encoding="utf-8",
+                          timeout=300)
+
+
+def lines_of(output):
+    return {line.split()[0]: line for line in output.splitlines() if line.strip()}
+
+
+def _fashion_line_is_right(line):
+    if SYSTEM_FASHION_MNIST:
+        return line.split()[1] == SYSTEM_FASHION_MNIST
+    return "MISSING" in line
+
+
+def test_where_on_an_empty_machine(env):
+    result = run(env, "data", "where")
+    rows = lines_of(result.stdout)
+    assert rows["time-machine"].split()[1:3] == ["MISSING", "(run:"]
+    assert "python -m d2lutils data fetch" in rows["time-machine"]
+    assert _fashion_line_is_right(rows["fashion-mnist"])
+    assert result.returncode == 1
+
+
+@needs_time_machine
+def test_fetch_from_source_then_where_and_verify(env, tmp_path):
+    result = run(env, "data", "fetch", "time-machine", "--source", str(REAL_TIME_MACHINE))
+    assert result.returncode == 0, result.stderr
+    target = tmp_path / "data" / "time-machine"
+    assert lines_of(result.stdout)["time-machine"].split()[1] == str(target)
+    assert (target / "timemachine.txt").is_file()
+
+    rows = lines_of(run(env, "data", "where").stdout)
+    assert rows["time-machine"].split()[1] == str(target)
+
+    result = run(env, "data", "verify")
+    verify_lines = [line.split() for line in result.stdout.splitlines()]
+    assert ["time-machine", "ok", str(target / "timemachine.txt")] in verify_lines
+    assert result.returncode == (0 if SYSTEM_FASHION_MNIST else 1)
+
+
+def test_fetch_refuses_a_bad_source(env, tmp_path):
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "timemachine.txt").write_text("not the book", encoding="utf-8")
+    result = run(env, "data", "fetch", "time-machine", "--source", str(source))
+    assert result.returncode == 1
+    assert "failed its SHA-1 check" in result.stderr and "Looked in:" in result.stderr
+    assert os.listdir(tmp_path / "data" / "time-machine") == []
+
+
+def test_fetch_downloads_what_is_missing(env, tmp_path):
+    text = b"The Time Traveller\n" * 500
+    with LoopbackServer() as server:
+        server.files["/timemachine.txt"] = text
+        code = textwrap.dedent(f"""
+            import sys
+            from d2lutils import cli
+            from d2lutils.download import DATA_HUB
+            DATA_HUB["time_machine"] = ({server.url('/timemachine.txt')!r},
+                                           {hashlib.sha1(text).hexdigest()!r})
+            sys.exit(cli.main(["data", "fetch", "time-machine"]))
+        """)
+        result = run(env, code=code)
+        assert result.returncode == 0, result.stderr
+        assert (tmp_path / "data" / "time-machine" / "timemachine.txt").read_bytes() == text
+        assert server.requests == ["/timemachine.txt"]
+        assert run(env, code=code).returncode == 0  # already there: nothing downloaded
+        assert server.requests == ["/timemachine.txt"]
+
+
+def test_verify_finds_a_corrupt_file(env, tmp_path):
+    folder = tmp_path / "data" / "time-machine"
+    folder.mkdir(parents=True)
+    (folder / "timemachine.txt").write_text("tampered", encoding="utf-8")
+    result = run(env, "data", "verify")
+    assert ["time-machine", "BAD", str(folder / "timemachine.txt")] in [
+        line.split() for line in result.stdout.splitlines()]
+    assert "delete the BAD ones and run `python -m d2lutils data fetch`" in result.stderr
+    assert result.returncode == 1
+
+
+def test_verify_reports_missing(env):
+    result = run(env, "data", "verify")
+    assert "time-machine   MISSING" in result.stdout
+    assert result.returncode == 1
+
+
+def test_where_with_data_dir(env, tmp_path):
+    folder = tmp_path / "mine" / "time-machine"
+    folder.mkdir(parents=True)
+    (folder / "timemachine.txt").write_text("x", encoding="utf-8")
+    rows = lines_of(run(env, "data", "where", "--data-dir", str(tmp_path / "mine")).stdout)
+    assert rows["time-machine"].split()[1] == str(folder)
+
+
+def test_doctor(env):
+    result = run(env, "doctor")
+    rows = lines_of(result.stdout)
+    for key in ("python", "torch", "devices", "jupyterlab", "jupyterlab-rise", "CJK"):
+        assert key in rows, result.stdout
+    assert rows["python"].split()[1] == ".".join(map(str, sys.version_info[:3]))
+    assert "cpu" in rows["devices"] or "cuda" in rows["devices"]
+    assert "data time-machine MISSING" in result.stdout
+    assert "WARNING: time-machine is missing: run `python -m d2lutils data fetch`" in result.stdout
+    assert result.returncode == 1
+
+
+def test_doctor_brief_prints_only_problems(env):
+    result = run(env, "doctor", "--brief")
+    assert result.stdout.splitlines()
+    assert all(line.startswith("WARNING: ") for line in result.stdout.splitlines())
+    assert result.returncode == 1
+
+
+def test_doctor_names_a_missing_cjk_font_and_rise(monkeypatch, capsys):
+    monkeypatch.setattr("d2lutils.plotting.cjk_font", lambda: None)
+    monkeypatch.setattr(cli, "_version", lambda dist: "not installed")
+    assert cli.main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "CJK font         MISSING" in out
+    assert "WARNING: no CJK font: Chinese plot labels show as boxes. Install fonts-noto-cjk" in out
+    assert "WARNING: jupyterlab-rise is not installed: run `make setup`" in out
+
+
+def test_no_command_shows_usage(env):
+    result = run(env)
+    assert result.returncode == 2
+    assert "usage: python -m d2lutils" in result.stderr
+
+
+@pytest.mark.parametrize("args", [["data"], ["data", "fetch", "mnist"], ["nonsense"]])
+def test_bad_commands_show_usage(args, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(args)
+    assert info.value.code == 2
+    assert "usage: python -m d2lutils" in capsys.readouterr().err

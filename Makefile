@@ -52,3 +52,16 @@ notebooks: data
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
+
+# Lecture slides (docs/lecturing.md).  `make slides`: offline reveal.js decks of every
+# notebook, plus an index page, in build/slides/; reveal.js and MathJax come from npm
+# (pinned in slides/package-lock.json), never a CDN.  `make rise-metadata`: write the
+# course's RISE settings into every notebook and rise.css into every chapter folder.
+.PHONY: slides rise-metadata
+SLIDES_OUT ?= build/slides
+slides/node_modules/.package-lock.json: slides/package.json slides/package-lock.json
+	cd slides && npm ci --no-audit --no-fund --loglevel=error
+slides: setup slides/node_modules/.package-lock.json
+	$(PY) tools/build_slides.py --out $(SLIDES_OUT)
+rise-metadata: setup
+	$(PY) tools/rise_metadata.py

@@ -17,6 +17,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
+DEMO_DECK = "00_demo/00.1_demo.ipynb"  # where the browser tests put write_demo_notebook
 SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 
 # The screen budget (CONTRIBUTING.md, rule 3): a code cell is at most 12 lines of under 80

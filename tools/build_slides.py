@@ -103,9 +103,11 @@ def make_exporter():
 def build_deck(exporter, path: Path, out: Path, static: Path) -> tuple[Path, str]:
     """Convert one notebook to out/<chapter>/<name>.html; return (deck path, title)."""
     import nbformat
+    from rise_metadata import COURSE_RISE
 
     nb = nbformat.read(path, as_version=4)
-    rise = nb.metadata.get("rise", {})
+    # A notebook's own metadata.rise wins; the course settings fill what it lacks.
+    rise = {**COURSE_RISE, **nb.metadata.get("rise", {})}
     rel = path.relative_to(NOTEBOOKS) if path.is_relative_to(NOTEBOOKS) else Path(path.name)
     deck = out / rel.with_suffix(".html")
     deck.parent.mkdir(parents=True, exist_ok=True)

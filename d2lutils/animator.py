@@ -6,16 +6,16 @@ tests neither block on a window nor need a display."""
 
 from __future__ import annotations
 
+import sys
+
 from .plotting import get_plt, set_axes
 
 
 def in_notebook() -> bool:
     """True inside a Jupyter kernel (where figures can be displayed)."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
+    if "IPython" not in sys.modules:  # a kernel imports IPython before any user code
         return False
-    shell = get_ipython()
+    shell = sys.modules["IPython"].get_ipython()
     return shell is not None and "IPKernelApp" in shell.config
 
 

@@ -6,6 +6,7 @@ Chinese titles and labels render without missing-glyph warnings."""
 from __future__ import annotations
 
 import functools
+import sys
 
 import torch
 
@@ -51,10 +52,12 @@ def get_plt():
 def use_svg_display() -> None:
     """Show plots as SVG in Jupyter: sharp on slides, and free of timestamps."""
     _configure_matplotlib()
-    try:
-        from matplotlib_inline import backend_inline
-    except ImportError:  # not in Jupyter: nothing to configure
+    # Outside IPython there is no inline backend to configure, and asking for one would
+    # create an IPython shell (and its history file) inside a plain script.
+    if "IPython" not in sys.modules or sys.modules["IPython"].get_ipython() is None:
         return
+    from matplotlib_inline import backend_inline
+
     backend_inline.set_matplotlib_formats("svg", bbox_inches="tight", metadata={"Date": None})
 
 

@@ -12,7 +12,7 @@ from torch.nn import functional as F
 from . import _checks
 from .animator import Animator
 from .metrics import Timer
-from .training import sgd
+from .training import _summed_loss, sgd
 
 
 class RNNModelScratch:
@@ -65,12 +65,19 @@ def _params(net) -> list[torch.Tensor]:
 
 def grad_clipping(net, theta: float) -> torch.Tensor:
     """Rescale all gradients so their global L2 norm is at most theta; return the norm
-    before clipping (so a notebook can print it)."""
+    before clipping (so a notebook can print it).
+
+    One global norm, not one per parameter: clipping keeps the gradient's direction."""
     theta = _checks.positive_number("theta", theta, "Pass a clipping radius such as theta=1.")
     grads = [p.grad for p in _params(net) if p.grad is not None]
-    norm = torch.sqrt(sum(torch.sum(g ** 2) for g in grads))
-    if norm > theta:
-        torch._foreach_mul_(grads, float(theta / norm))
+    if not grads:
+        raise ValueError("net's parameters should have gradients, but got none (every "
+                         "p.grad is None). Call l.backward() before grad_clipping(net, theta).")
+    # sqrt(sum of squares over all gradients) = the L2 norm of the per-tensor L2 norms
+    norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    total = float(norm)
+    if total > theta:
+        torch._foreach_mul_(grads, theta / total)
     return norm
 
 
@@ -98,7 +105,7 @@ def predict_ch8(prefix: str, num_preds: int, net, vocab, device) -> str:
 
 def _detach_state(state):
     """Cut the graph behind the carried-over state (truncated backpropagation)."""
-    if isinstance(state, tuple):
+    if isinstance(state, (tuple, list)):
         for s in state:
             s.detach_()
     else:
@@ -113,7 +120,7 @@ def train_epoch_ch8(net, train_iter, loss, updater, device, use_random_iter):
     but detached, else backward() would run through every earlier batch of the epoch."""
     state, timer = None, Timer()
     is_optimizer = isinstance(updater, torch.optim.Optimizer)
-    total_loss, num_tokens = 0.0, 0
+    losses, counts = [], []  # per-batch mean losses, summed once after the epoch
     for X, Y in train_iter:
         if state is None or use_random_iter:
             state = net.begin_state(batch_size=X.shape[0], device=device)
@@ -131,9 +138,13 @@ def train_epoch_ch8(net, train_iter, loss, updater, device, use_random_iter):
             updater.step()
         else:
             updater(batch_size=1)  # the loss is already a mean
-        total_loss += float(l.detach()) * y.numel()
-        num_tokens += y.numel()
-    return math.exp(total_loss / num_tokens), num_tokens / timer.stop()
+        losses.append(l.detach())
+        counts.append(y.numel())
+    num_tokens = sum(counts)
+    if num_tokens == 0:
+        raise ValueError("train_iter should yield at least one minibatch, but got none. Use "
+                         "a smaller batch_size or num_steps, or a larger max_tokens.")
+    return math.exp(_summed_loss(losses, counts) / num_tokens), num_tokens / timer.stop()
 
 
 @dataclass

@@ -11,7 +11,7 @@ import torch
 from . import _checks
 from .animator import Animator, in_notebook
 from .fashion_mnist import get_fashion_mnist_labels
-from .metrics import Timer, accuracy, evaluate_accuracy
+from .metrics import Timer, _check_batch, _count_correct, _predicted_labels, evaluate_accuracy
 from .plotting import show_images
 
 
@@ -29,10 +29,17 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     """Update params in place by one minibatch SGD step, then zero their gradients.
 
     Divides by batch_size because the book's scratch losses are summed over the batch."""
+    params = list(params)
+    grads = [p.grad for p in params]
+    if any(g is None for g in grads):
+        i = next(i for i, g in enumerate(grads) if g is None)
+        raise ValueError(f"params[{i}] should have a gradient, but got params[{i}].grad=None. "
+                         f"Create it with requires_grad=True and call backward() on the loss "
+                         f"before sgd().")
     with torch.no_grad():
-        for param in params:
-            param -= lr * param.grad / batch_size
-            param.grad.zero_()
+        # param -= lr * grad / batch_size for all params in one fused call
+        torch._foreach_add_(params, grads, alpha=-lr / batch_size)
+        torch._foreach_zero_(grads)
 
 
 @dataclass
@@ -51,14 +58,6 @@ class History:
                 f"train_acc={self.train_acc[-1]:.3f}, test_acc={self.test_acc[-1]:.3f})")
 
 
-def _check_output(y_hat: torch.Tensor, y: torch.Tensor) -> None:
-    if y_hat.dim() == 0 or len(y_hat) != len(y):
-        raise ValueError(
-            f"net(X) should give one row of class scores per example, but got output shape "
-            f"{tuple(y_hat.shape)} for labels of shape {tuple(y.shape)}. Check that the net "
-            f"flattens images and that its last layer has one output per class.")
-
-
 def train_epoch_ch3(net, train_iter, loss, updater) -> tuple[float, float]:
     """Train net for one epoch; return (average loss, training accuracy).
 
@@ -67,25 +66,39 @@ def train_epoch_ch3(net, train_iter, loss, updater) -> tuple[float, float]:
     if isinstance(net, torch.nn.Module):
         net.train()
     is_optimizer = isinstance(updater, torch.optim.Optimizer)
-    total_loss, correct, count = 0.0, 0.0, 0
+    # Per-batch metrics stay tensors (no float() per batch); summed once after the epoch
+    losses, preds, labels, counts = [], [], [], []
     for X, y in train_iter:
         y_hat = net(X)
-        _check_output(y_hat, y)
+        _check_batch(y_hat, y, "net(X)")
         l = loss(y_hat, y)
         n = y.numel()
-        # l_sum is the summed loss whatever the loss's reduction
-        l_sum = l.sum() if l.dim() > 0 else l * n
         if is_optimizer:
             updater.zero_grad()
-            (l_sum / n).backward()  # optimizers expect the mean gradient
+            l.mean().backward()  # optimizers expect the mean gradient
             updater.step()
         else:
-            l_sum.backward()  # sgd(params, lr, batch_size) divides by batch_size
+            # sgd(params, lr, batch_size) divides by batch_size: it wants the summed loss
+            (l.sum() if l.dim() > 0 else l * n).backward()
             updater(X.shape[0])
-        total_loss += float(l_sum.detach())
-        correct += accuracy(y_hat.detach(), y)
-        count += n
-    return total_loss / count, correct / count
+        losses.append(l.detach())
+        preds.append(_predicted_labels(y_hat.detach(), y))
+        labels.append(y)
+        counts.append(n)
+    count = sum(counts)
+    if count == 0:
+        raise ValueError("train_iter should yield at least one minibatch, but got none. Pass "
+                         "a non-empty loader, e.g. the train_iter of load_data_fashion_mnist.")
+    return _summed_loss(losses, counts) / count, _count_correct(preds, labels) / count
+
+
+def _summed_loss(losses: list[torch.Tensor], counts: list[int]) -> float:
+    """Total loss over an epoch from per-batch losses: per-example (reduction='none') are
+    added up; batch means (reduction='mean') are weighted by their batch sizes."""
+    if losses[0].dim() == 0:
+        weights = torch.tensor(counts, dtype=torch.float64)
+        return float((torch.stack(losses).double() * weights).sum())
+    return float(torch.cat([l.reshape(-1) for l in losses]).sum(dtype=torch.float64))
 
 
 def _progress(epoch: int, num_epochs: int, **metrics: float) -> None:

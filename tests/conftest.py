@@ -151,13 +151,18 @@ def rise_lab_server(rise_chromium, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def rise_slides(rise_chromium) -> Path:
-    """build/slides/ from `make slides` (run here: CI's `make test` starts from a clean clone)."""
+def rise_slides(rise_chromium) -> tuple[Path, list[Path]]:
+    """build/slides/ from `make slides` (run here: CI's `make test` starts from a clean
+    clone), and the notebooks it was built from."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from _slides import notebook_paths
+
     if shutil.which("npm") is None:
         pytest.skip("`make slides` needs npm (Debian package 'npm') to install reveal.js")
+    notebooks = notebook_paths()
     result = subprocess.run(["make", "--no-print-directory", "slides"], cwd=REPO,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, f"make slides failed:\n{result.stdout}\n{result.stderr}"
     out = REPO / "build" / "slides"
     assert (out / "index.html").is_file(), f"make slides wrote no index page:\n{result.stdout}"
-    return out
+    return out, notebooks

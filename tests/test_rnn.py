@@ -1,0 +1,179 @@
+"""rnn.py: clipping against torch, prediction warm-up, state handling, and training."""
+
+import random
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+
+import d2lutils as d2l
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+from chapter_models import rnn_scratch_parts  # noqa: E402  (the book's 8.5 functions)
+
+
+def _scratch(vocab_size=5, num_hiddens=4, seed=0):
+    torch.manual_seed(seed)
+    return d2l.RNNModelScratch(vocab_size, num_hiddens, "cpu", *rnn_scratch_parts())
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.floats(0.01, 10.0), st.floats(0.01, 100.0), st.integers(0, 2**31 - 1))
+def test_grad_clipping_matches_clip_grad_norm(theta, scale, seed):
+    gen = torch.Generator().manual_seed(seed)
+    net, ref = nn.Linear(3, 2), nn.Linear(3, 2)
+    for p, q in zip(net.parameters(), ref.parameters()):
+        p.grad = torch.randn(p.shape, generator=gen) * scale
+        q.grad = p.grad.clone()
+    norm = d2l.grad_clipping(net, theta)
+    ref_norm = nn.utils.clip_grad_norm_(ref.parameters(), theta)
+    torch.testing.assert_close(norm, ref_norm)  # the norm before clipping
+    for p, q in zip(net.parameters(), ref.parameters()):
+        torch.testing.assert_close(p.grad, q.grad, rtol=1e-5, atol=1e-6)
+    after = torch.sqrt(sum((p.grad ** 2).sum() for p in net.parameters()))
+    assert float(after) <= theta * (1 + 1e-5)
+
+
+def test_grad_clipping_leaves_small_gradients_and_scratch_params():
+    net = _scratch()
+    for p in net.params:
+        p.grad = torch.full_like(p, 1e-3)
+    before = [p.grad.clone() for p in net.params]
+    norm = d2l.grad_clipping(net, 1)
+    assert float(norm) < 1 and all(torch.equal(p.grad, b) for p, b in zip(net.params, before))
+
+
+def test_grad_clipping_bad_theta_and_missing_gradients():
+    net = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match=r"theta should be a positive number, but got theta=0"):
+        d2l.grad_clipping(net, 0)
+    with pytest.raises(ValueError, match=r"theta=-1\.0"):
+        d2l.grad_clipping(net, -1.0)
+    with pytest.raises(ValueError, match="net's parameters should have gradients, but got none"):
+        d2l.grad_clipping(net, 1)
+
+
+class _Recorder:
+    """Wraps a net and records the inputs and states it is called with."""
+
+    def __init__(self, net):
+        self.net, self.inputs, self.states = net, [], []
+
+    def __call__(self, X, state):
+        self.inputs.append(X.clone())
+        self.states.append(state)
+        return self.net(X, state)
+
+    def begin_state(self, batch_size, device):
+        return self.net.begin_state(batch_size=batch_size, device=device)
+
+    @property
+    def params(self):
+        return self.net.params
+
+
+def test_predict_ch8_warm_up_feeds_the_prefix():
+    vocab = d2l.Vocab([list("abcd")])
+    net = _Recorder(_scratch(len(vocab)))
+    out = d2l.predict_ch8("dcba", 3, net, vocab, "cpu")
+    fed = [int(x) for x in net.inputs]
+    # warm-up feeds d, c, b; then a and each prediction are fed back in
+    assert fed[:4] == vocab[list("dcba")]
+    assert out.startswith("dcba") and len(out) == 7
+    assert fed[4:] == vocab[list(out[4:6])]
+
+
+def test_predict_ch8_empty_prefix_is_a_clear_error():
+    with pytest.raises(ValueError, match="prefix should hold at least one character, but got "
+                                         "prefix=''"):
+        d2l.predict_ch8("", 3, _scratch(), d2l.Vocab([list("ab")]), "cpu")
+
+
+def _batches(use_random_iter, seed=0):
+    random.seed(seed)
+    corpus = [i % 5 for i in range(200)]
+    fn = d2l.seq_data_iter_random if use_random_iter else d2l.seq_data_iter_sequential
+    return list(fn(corpus, 3, 4))
+
+
+def test_sequential_state_is_carried_over_and_detached():
+    net = _Recorder(_scratch())
+    d2l.train_epoch_ch8(net, _batches(False), nn.CrossEntropyLoss(),
+                        lambda batch_size: d2l.sgd(net.params, 0.1, batch_size), "cpu", False)
+    states = [s[0] for s in net.states]
+    assert torch.count_nonzero(states[0]) == 0  # first batch: a fresh state
+    assert all(torch.count_nonzero(s) > 0 for s in states[1:])  # then carried over...
+    assert all(s.grad_fn is None for s in states)  # ...but cut from the previous graph
+
+
+def test_random_sampling_starts_a_fresh_state_every_batch():
+    net = _Recorder(_scratch())
+    d2l.train_epoch_ch8(net, _batches(True), nn.CrossEntropyLoss(),
+                        lambda batch_size: d2l.sgd(net.params, 0.1, batch_size), "cpu", True)
+    assert len(net.states) > 1 and all(torch.count_nonzero(s[0]) == 0 for s in net.states)
+
+
+@pytest.mark.parametrize("layer", [nn.RNN, nn.GRU, nn.LSTM])
+def test_rnn_model_shapes_and_begin_state(layer):
+    net = d2l.RNNModel(layer(6, 8), vocab_size=6)
+    state = net.begin_state("cpu", batch_size=3)
+    if layer is nn.LSTM:
+        assert isinstance(state, tuple) and state[0].shape == (1, 3, 8)
+    else:
+        assert state.shape == (1, 3, 8)
+    y_hat, _ = net(torch.randint(0, 6, (3, 4)), state)
+    assert y_hat.shape == (4 * 3, 6)  # (num_steps * batch_size, vocab_size), time-major
+
+
+def test_epoch_perplexity_matches_a_hand_loop():
+    batches = _batches(False)
+    net, ref = d2l.RNNModel(nn.GRU(5, 4), 5), d2l.RNNModel(nn.GRU(5, 4), 5)
+    ref.load_state_dict(net.state_dict())
+    ppl, speed = d2l.train_epoch_ch8(net, batches, nn.CrossEntropyLoss(),
+                                     torch.optim.SGD(net.parameters(), lr=1), "cpu", False)
+    opt, state, total = torch.optim.SGD(ref.parameters(), lr=1), None, 0.0
+    for X, Y in batches:
+        state = ref.begin_state("cpu", X.shape[0]) if state is None else state.detach()
+        y_hat, state = ref(X, state)
+        l = nn.functional.cross_entropy(y_hat, Y.T.reshape(-1))
+        opt.zero_grad()
+        l.backward()
+        nn.utils.clip_grad_norm_(ref.parameters(), 1)
+        opt.step()
+        total += l.item() * Y.numel()
+    assert ppl == pytest.approx(torch.tensor(total / (len(batches) * 12)).exp().item(), rel=1e-5)
+    assert speed > 0
+    for p, q in zip(net.parameters(), ref.parameters()):
+        torch.testing.assert_close(p, q)
+
+
+def test_train_ch8_lowers_perplexity_on_the_time_machine(capsys):
+    random.seed(0)
+    torch.manual_seed(0)
+    train_iter, vocab = d2l.load_data_time_machine(32, 35)
+    net = d2l.RNNModel(nn.RNN(len(vocab), 64), vocab_size=len(vocab))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        history = d2l.train_ch8(net, train_iter, vocab, 1, 12, "cpu")
+    assert isinstance(history, d2l.RNNHistory) and len(history.perplexity) == 12
+    assert history.perplexity[-1] < 0.8 * history.perplexity[0]
+    assert min(history.tokens_per_sec) > 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-3].startswith("perplexity ") and out[-3].endswith("tokens/sec on cpu")
+    assert out[-2].startswith("time traveller") and out[-1].startswith("traveller")
+    assert repr(history).startswith("RNNHistory(epochs=12, perplexity=")
+
+
+def test_train_ch8_rejects_bad_arguments():
+    train_iter, vocab = d2l.load_data_time_machine(32, 35)
+    net = d2l.RNNModel(nn.RNN(len(vocab), 8), vocab_size=len(vocab))
+    with pytest.raises(ValueError, match=r"num_epochs should be a positive integer, but got "
+                                         r"num_epochs=0"):
+        d2l.train_ch8(net, train_iter, vocab, 1, 0, "cpu")
+    with pytest.raises(ValueError, match=r"lr should be a positive number, but got lr=0"):
+        d2l.train_ch8(net, train_iter, vocab, 0, 5, "cpu")

@@ -47,10 +47,11 @@ def settle(page) -> None:
 def rise_page(rise_browser):
     context = rise_browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    remote: list[str] = []  # a lecture room may have no internet: nothing may need it
+    page.on("request", lambda request: None if re.match(
+        r"(data|blob):|https?://127\.0\.0\.1[:/]", request.url) else remote.append(request.url))
     try:
-        yield page, errors
+        yield page, remote
     finally:
         context.close()
 
@@ -58,7 +59,7 @@ def rise_page(rise_browser):
 @pytest.mark.parametrize("rel", DECKS)
 def test_rise_slideshow(rise_lab_server, rise_page, rise_artifacts, rel):
     url, token, root = rise_lab_server
-    page, _ = rise_page
+    page, remote = rise_page
     nb = json.loads((root / rel).read_text(encoding="utf-8"))
     top, vertical = deck_shape(nb)
     name = rel.replace("/", "__").removesuffix(".ipynb")
@@ -79,6 +80,7 @@ def test_rise_slideshow(rise_lab_server, rise_page, rise_artifacts, rel):
     size = page.locator(f"{TOP}.present .jp-RenderedMarkdown").first.evaluate(
         "e => getComputedStyle(e).fontSize")
     assert size == "22px"
+    assert page.locator("#chalkboard").count() == 1  # metadata.rise.enable_chalkboard
     settle(page)
     page.screenshot(path=str(rise_artifacts / f"{name}__slide1.png"))
 
@@ -123,6 +125,7 @@ def test_rise_slideshow(rise_lab_server, rise_page, rise_artifacts, rel):
     assert "Traceback" not in output.inner_text(), output.inner_text()
     settle(page)
     page.screenshot(path=str(rise_artifacts / f"{name}__ran-cell.png"))
+    assert remote == [], f"the live deck asked the internet for {remote}"
 
 
 def test_offline_deck_renders(rise_slides, rise_browser, rise_artifacts):

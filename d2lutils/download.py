@@ -159,32 +159,45 @@ def download(name: str, cache_dir: str | os.PathLike | None = None) -> str:
     return str(download_url(url, dest, sha1))
 
 
-def _safe_members(names: list[str], folder: Path) -> None:
+def _refuse_escapes(members: list[tuple[str, str]], folder: Path) -> None:
+    """members: (member name, path it writes or points to, relative to folder)."""
     root = folder.resolve()
-    for name in names:
-        target = (root / name).resolve()
+    for name, path in members:
+        target = (root / path).resolve()
         if target != root and root not in target.parents:
-            raise ValueError(f"archive member {name!r} would be written outside {root}; "
+            what = repr(name) if name == path else f"{name!r} (a link to {path!r})"
+            raise ValueError(f"archive member {what} would be written outside {root}; "
                              f"refusing to extract this archive. Get it from a trusted source.")
 
 
 def extract(archive: Path, folder: Path) -> None:
-    """Extract a .zip or .tar(.gz) archive into folder, refusing members that escape it."""
+    """Extract a .zip or .tar(.gz) archive into folder, refusing members that escape it.
+
+    Every member is checked before anything is written, so a refused archive leaves the
+    folder as it was."""
     archive, folder = Path(archive), Path(folder)
     if archive.suffix == ".zip":
         with zipfile.ZipFile(archive) as z:
-            _safe_members(z.namelist(), folder)
+            _refuse_escapes([(n, n) for n in z.namelist()], folder)
             z.extractall(folder)
     elif archive.name.endswith((".tar", ".tar.gz", ".tgz")):
         with tarfile.open(archive) as t:
             members = t.getmembers()
-            _safe_members([m.name for m in members], folder)
-            for m in members:
-                if m.issym() or m.islnk():
-                    _safe_members([str(Path(m.name).parent / m.linkname)], folder)
+            _refuse_escapes([(m.name, m.name) for m in members], folder)
+            # A symlink's target is relative to its own folder, a hard link's to the root.
+            _refuse_escapes([(m.name, str(Path(m.name).parent / m.linkname)) for m in members
+                             if m.issym()], folder)
+            _refuse_escapes([(m.name, m.linkname) for m in members if m.islnk()], folder)
+            for m in members:  # the stdlib's own rules (devices, odd modes, ...) first
+                try:
+                    tarfile.data_filter(m, str(folder))
+                except tarfile.FilterError as exc:
+                    raise ValueError(f"archive member {m.name!r} is unsafe to extract ({exc}); "
+                                     f"refusing to extract this archive. Get it from a "
+                                     f"trusted source.") from exc
             t.extractall(folder, filter="data")
     else:
-        raise ValueError(f"archive should be a .zip, .tar or .tar.gz file, but got "
+        raise ValueError(f"archive should be a .zip, .tar, .tar.gz or .tgz file, but got "
                          f"archive={str(archive)!r}. Extract it by hand instead.")
 
 
@@ -192,6 +205,8 @@ def download_extract(name: str, folder: str | None = None) -> str:
     """Download a DATA_HUB archive, extract it beside itself, and return the folder."""
     archive = Path(download(name))
     base_dir = archive.parent
-    data_dir = archive.name.removesuffix(".zip").removesuffix(".tar.gz").removesuffix(".tar")
+    data_dir = archive.name
+    for suffix in (".zip", ".tar.gz", ".tgz", ".tar"):
+        data_dir = data_dir.removesuffix(suffix)
     extract(archive, base_dir)
     return str(base_dir / folder) if folder else str(base_dir / data_dir)

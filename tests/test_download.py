@@ -171,13 +171,15 @@ def _zip(members):
 
 
 def _tar(members):
-    """members: (name, data) for files, (name, ('sym' | 'hard', target)) for links."""
+    """members: (name, data) for files, (name, ('sym' | 'hard', target)) for links,
+    (name, ('device', '')) for a character device."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as t:
         for name, data in members:
             info = tarfile.TarInfo(name)
             if isinstance(data, tuple):
-                info.type = tarfile.SYMTYPE if data[0] == "sym" else tarfile.LNKTYPE
+                info.type = {"sym": tarfile.SYMTYPE, "hard": tarfile.LNKTYPE,
+                             "device": tarfile.CHRTYPE}[data[0]]
                 info.linkname = data[1]
                 t.addfile(info)
             else:
@@ -214,6 +216,8 @@ ESCAPES = {
     "tar-symlink-absolute": ("tar.gz", [("link", ("sym", "/etc"))]),
     "tar-symlink-then-write": ("tar.gz", [("link", ("sym", "..")), ("link/evil.txt", b"evil")]),
     "tar-hardlink-out": ("tar.gz", [("hard", ("hard", "../outside.txt"))]),
+    # A hard link's target is relative to the archive root, not to the link's folder.
+    "tar-nested-hardlink-out": ("tar.gz", [("a/b/hard", ("hard", "../../outside.txt"))]),
 }
 
 
@@ -230,8 +234,22 @@ def test_download_extract_refuses_escaping_members(server, cache, monkeypatch, c
     assert not os.path.exists("/tmp/d2l-evil-abs.txt")
 
 
+def test_download_extract_refuses_device_files(server, cache, monkeypatch):
+    _serve_archive(server, monkeypatch, "dev.tgz", _tar([("ok.txt", b"ok"),
+                                                          ("null", ("device", ""))]))
+    with pytest.raises(ValueError, match="archive member 'null' is unsafe to extract"):
+        d2l.download_extract("archive")
+    assert _leftovers(cache) == ["dev.tgz"]
+
+
+def test_download_extract_tgz_folder_name(server, cache, monkeypatch):
+    _serve_archive(server, monkeypatch, "kaggle.tgz", _tar([("kaggle/a.csv", b"1,2\n")]))
+    assert d2l.download_extract("archive") == str(cache / "kaggle")
+    assert (cache / "kaggle" / "a.csv").read_bytes() == b"1,2\n"
+
+
 def test_extract_refuses_other_formats(tmp_path):
     archive = tmp_path / "data.rar"
     archive.write_bytes(b"Rar!")
-    with pytest.raises(ValueError, match="archive should be a .zip, .tar or .tar.gz file"):
+    with pytest.raises(ValueError, match="archive should be a .zip, .tar, .tar.gz or .tgz file"):
         dl.extract(archive, tmp_path)

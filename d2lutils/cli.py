@@ -107,12 +107,17 @@ def main(argv=None) -> int:
         p.add_argument("--data-dir", help="look here first (like the data_dir argument)")
         p.set_defaults(func=func)
         if action == "fetch":
-            p.add_argument("datasets", nargs="*", choices=[*paths.DATASETS, []],
-                           help="datasets to fetch (default: all)")
+            known = ", ".join(paths.DATASETS)
+            p.add_argument("datasets", nargs="*", metavar="DATASET",
+                           help=f"datasets to fetch: {known} (default: all)")
             p.add_argument("--source",
                            help="a local folder with the files: copy them, do not download")
     doctor = sub.add_parser("doctor", help="report versions, devices, data, JupyterLab and RISE")
     doctor.add_argument("--brief", action="store_true", help="print only problems")
     doctor.set_defaults(func=_doctor)
     args = parser.parse_args(argv)
+    unknown = [name for name in getattr(args, "datasets", []) if name not in paths.DATASETS]
+    if unknown:
+        parser.error(f"DATASET should be one of {', '.join(paths.DATASETS)}, but got "
+                     f"{', '.join(unknown)}. Run `python -m d2lutils data where` to list them.")
     return args.func(args)

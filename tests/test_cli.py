@@ -170,3 +170,23 @@ def test_bad_commands_show_usage(args, capsys):
         cli.main(args)
     assert info.value.code == 2
     assert "usage: python -m d2lutils" in capsys.readouterr().err
+
+
+def test_unknown_dataset_names_the_choices(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["data", "fetch", "time-machine", "mnist"])
+    assert ("DATASET should be one of fashion-mnist, time-machine, but got mnist"
+            in capsys.readouterr().err)
+
+
+@needs_time_machine
+@pytest.mark.skipif(SYSTEM_FASHION_MNIST is None,
+                    reason="fetching everything would download Fashion-MNIST")
+def test_fetch_everything_as_make_data_does(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("D2L_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cli.main(["data", "fetch", "--source", str(REAL_TIME_MACHINE)]) == 0
+    rows = lines_of(capsys.readouterr().out)
+    assert rows["fashion-mnist"].split()[1] == SYSTEM_FASHION_MNIST
+    assert rows["time-machine"].split()[1] == str(tmp_path / "data" / "time-machine")

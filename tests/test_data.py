@@ -154,3 +154,28 @@ def test_features_and_labels_of_different_lengths_are_refused():
 def test_bad_num_examples_is_refused():
     with pytest.raises(ValueError, match="num_examples should be a positive integer"):
         d2l.synthetic_data(torch.tensor([1.0]), 0.0, 0)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.bfloat16, torch.uint8,
+                                   torch.int64, torch.bool])
+def test_tensor_batches_gather_matches_indexing(dtype):
+    # torch indexing is the oracle, for dtypes NumPy has and for one it lacks (bfloat16)
+    torch.manual_seed(0)
+    X = (torch.rand(50, 3, 2) * 100).to(dtype)
+    y = torch.arange(50)
+    torch.manual_seed(1)
+    for Xb, yb in TensorBatches((X, y), 8, shuffle=True):
+        assert Xb.dtype == dtype and torch.equal(Xb, X[yb])
+
+
+def test_tensor_batches_copy_shuffled_rows():
+    X = torch.zeros(10, 2)
+    Xb, _ = next(iter(TensorBatches((X, torch.arange(10)), 4, shuffle=True)))
+    Xb += 1  # changing a shuffled batch in place must not change the dataset
+    assert X.sum() == 0
+
+
+def test_tensor_batches_with_tensors_that_require_grad():
+    X = torch.arange(12.0).reshape(6, 2).requires_grad_()
+    Xb, yb = next(iter(TensorBatches((X, torch.arange(6)), 6, shuffle=True)))
+    assert Xb.requires_grad and torch.equal(Xb.detach(), X.detach()[yb])

@@ -65,3 +65,17 @@ slides: setup slides/node_modules/.package-lock.json
 	$(PY) tools/build_slides.py --out $(SLIDES_OUT)
 rise-metadata: setup
 	$(PY) tools/rise_metadata.py
+
+# The six chapter models timed with d2lutils (bench), and side by side with the book's own
+# d2l==0.17.6 in peer/ (bench-peer builds it first: benchmarks/peer_env.sh).  Not part of
+# `make test`.  test-compat runs tests_compat/ in peer/ with the book as the test oracle
+# (skipped, with the reason, where peer/ cannot be built).
+.PHONY: bench bench-peer peer test-compat
+peer:
+	bash benchmarks/peer_env.sh
+bench: data
+	$(PY) benchmarks/bench_chapters.py
+bench-peer: data peer
+	$(PY) benchmarks/bench_chapters.py --peer
+test-compat: data
+	bash tests_compat/run.sh $(PY)

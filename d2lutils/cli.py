@@ -11,12 +11,21 @@ from . import paths
 from .download import is_verified
 
 
+def _where(name: str, data_dir=None) -> tuple[object, str]:
+    """(folder or None, what to print): an unreadable data folder is reported, not raised."""
+    try:
+        folder = paths.where(name, data_dir)
+    except PermissionError as exc:
+        return None, f"UNREADABLE: {exc}"
+    return folder, str(folder) if folder else "MISSING (run: python -m d2lutils data fetch)"
+
+
 def _data_where(args) -> int:
     missing = 0
     for name in paths.DATASETS:
-        folder = paths.where(name, args.data_dir)
+        folder, text = _where(name, args.data_dir)
         missing += folder is None
-        print(f"{name:14} {folder if folder else 'MISSING (run: python -m d2lutils data fetch)'}")
+        print(f"{name:14} {text}")
     return 1 if missing else 0
 
 
@@ -37,9 +46,9 @@ def _data_fetch(args) -> int:
 def _data_verify(args) -> int:
     bad = 0
     for name, dataset in paths.DATASETS.items():
-        folder = paths.where(name, args.data_dir)
+        folder, text = _where(name, args.data_dir)
         if folder is None:
-            print(f"{name:14} MISSING")
+            print(f"{name:14} {text.split(' (run')[0]}")
             bad += 1
             continue
         for fname, _, sha1 in dataset.files():
@@ -72,9 +81,11 @@ def _doctor(args) -> int:
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         rows.append(("apple mps", "available (opt in with torch.device('mps'), see README)"))
     for name in paths.DATASETS:
-        folder = paths.where(name)
-        rows.append((f"data {name}", str(folder) if folder else "MISSING"))
-        if folder is None:
+        folder, text = _where(name)
+        rows.append((f"data {name}", text.split(" (run")[0]))
+        if text.startswith("UNREADABLE"):
+            problems.append(f"{name}: {text}")
+        elif folder is None:
             problems.append(f"{name} is missing: run `python -m d2lutils data fetch`")
     for dist in ("jupyterlab", "jupyterlab-rise", "nbval"):
         rows.append((dist, _version(dist)))

@@ -190,3 +190,21 @@ def test_fetch_everything_as_make_data_does(tmp_path, monkeypatch, capsys):
     rows = lines_of(capsys.readouterr().out)
     assert rows["fashion-mnist"].split()[1] == SYSTEM_FASHION_MNIST
     assert rows["time-machine"].split()[1] == str(tmp_path / "data" / "time-machine")
+
+
+def test_an_unreadable_data_folder_is_reported_not_raised(tmp_path, monkeypatch, capsys):
+    # Simulated (tests run as root, for whom chmod 000 blocks nothing): os.access says no.
+    denied = tmp_path / "data"
+    denied.mkdir()
+    monkeypatch.setenv("D2L_DATA_DIR", str(denied))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if os.fspath(p) == str(
+        denied) else real_access(p, mode, *a, **k))
+    assert cli.main(["data", "where"]) == 1
+    out = capsys.readouterr().out
+    assert f"time-machine   UNREADABLE: the data folder {denied} ($D2L_DATA_DIR) exists" in out
+    assert cli.main(["data", "verify"]) == 1
+    assert "time-machine   UNREADABLE" in capsys.readouterr().out
+    assert cli.main(["doctor", "--brief"]) == 1
+    assert "WARNING: time-machine: UNREADABLE: the data folder" in capsys.readouterr().out

@@ -1,6 +1,7 @@
-"""cli.py: `python -m d2lutils data where|fetch|verify` and `doctor`, run as learners run them.
+"""cli.py: `python -m d2lutils data where|fetch|verify` and `doctor`, run as learners run them
+(in a subprocess), plus the rarer cases through cli.main() in this process.
 
-Each subprocess gets its own D2L_DATA_DIR and user cache in tmp_path; the system dataset
+Each run gets its own D2L_DATA_DIR and user cache in tmp_path; the system dataset
 folder (Debian's Fashion-MNIST) stays visible, so its lines depend on the machine."""
 
 import hashlib
@@ -30,6 +31,22 @@ def env(tmp_path):
                HOME=str(tmp_path / "home"), LOCALAPPDATA=str(tmp_path / "cache"),
                PYTHONIOENCODING="utf-8")
     return env
+
+
+@pytest.fixture
+def isolated(tmp_path, monkeypatch):
+    """The same isolation as env, for cli.main() called in this process."""
+    monkeypatch.setenv("D2L_DATA_DIR", str(tmp_path / "data"))
+    for var in ("XDG_CACHE_HOME", "LOCALAPPDATA", "HOME"):
+        monkeypatch.setenv(var, str(tmp_path / "cache"))
+    return tmp_path
+
+
+def call(capsys, *args):
+    """cli.main(args) in this process: (exit status, stdout, stderr)."""
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def run(env, *args, code=None):
@@ -74,14 +91,14 @@ def test_fetch_from_source_then_where_and_verify(env, tmp_path):
     assert result.returncode == (0 if SYSTEM_FASHION_MNIST else 1)
 
 
-def test_fetch_refuses_a_bad_source(env, tmp_path):
-    source = tmp_path / "src"
+def test_fetch_refuses_a_bad_source(isolated, capsys):
+    source = isolated / "src"
     source.mkdir()
     (source / "timemachine.txt").write_text("not the book", encoding="utf-8")
-    result = run(env, "data", "fetch", "time-machine", "--source", str(source))
-    assert result.returncode == 1
-    assert "failed its SHA-1 check" in result.stderr and "Looked in:" in result.stderr
-    assert os.listdir(tmp_path / "data" / "time-machine") == []
+    code, _, err = call(capsys, "data", "fetch", "time-machine", "--source", str(source))
+    assert code == 1
+    assert "failed its SHA-1 check" in err and "Looked in:" in err
+    assert os.listdir(isolated / "data" / "time-machine") == []
 
 
 def test_fetch_downloads_what_is_missing(env, tmp_path):
@@ -115,18 +132,18 @@ def test_verify_finds_a_corrupt_file(env, tmp_path):
     assert result.returncode == 1
 
 
-def test_verify_reports_missing(env):
-    result = run(env, "data", "verify")
-    assert "time-machine   MISSING" in result.stdout
-    assert result.returncode == 1
+def test_verify_reports_missing(isolated, capsys):
+    code, out, _ = call(capsys, "data", "verify")
+    assert "time-machine   MISSING" in out.splitlines()
+    assert code == 1
 
 
-def test_where_with_data_dir(env, tmp_path):
-    folder = tmp_path / "mine" / "time-machine"
+def test_where_with_data_dir(isolated, capsys):
+    folder = isolated / "mine" / "time-machine"
     folder.mkdir(parents=True)
     (folder / "timemachine.txt").write_text("x", encoding="utf-8")
-    rows = lines_of(run(env, "data", "where", "--data-dir", str(tmp_path / "mine")).stdout)
-    assert rows["time-machine"].split()[1] == str(folder)
+    _, out, _ = call(capsys, "data", "where", "--data-dir", str(isolated / "mine"))
+    assert lines_of(out)["time-machine"].split()[1] == str(folder)
 
 
 def test_doctor(env):
@@ -141,11 +158,11 @@ def test_doctor(env):
     assert result.returncode == 1
 
 
-def test_doctor_brief_prints_only_problems(env):
-    result = run(env, "doctor", "--brief")
-    assert result.stdout.splitlines()
-    assert all(line.startswith("WARNING: ") for line in result.stdout.splitlines())
-    assert result.returncode == 1
+def test_doctor_brief_prints_only_problems(isolated, capsys):
+    code, out, _ = call(capsys, "doctor", "--brief")
+    assert out.splitlines()
+    assert all(line.startswith("WARNING: ") for line in out.splitlines())
+    assert code == 1
 
 
 def test_doctor_names_a_missing_cjk_font_and_rise(monkeypatch, capsys):
@@ -182,22 +199,18 @@ def test_unknown_dataset_names_the_choices(capsys):
 @needs_time_machine
 @pytest.mark.skipif(SYSTEM_FASHION_MNIST is None,
                     reason="fetching everything would download Fashion-MNIST")
-def test_fetch_everything_as_make_data_does(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("D2L_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert cli.main(["data", "fetch", "--source", str(REAL_TIME_MACHINE)]) == 0
-    rows = lines_of(capsys.readouterr().out)
+def test_fetch_everything_as_make_data_does(isolated, capsys):
+    code, out, _ = call(capsys, "data", "fetch", "--source", str(REAL_TIME_MACHINE))
+    assert code == 0
+    rows = lines_of(out)
     assert rows["fashion-mnist"].split()[1] == SYSTEM_FASHION_MNIST
-    assert rows["time-machine"].split()[1] == str(tmp_path / "data" / "time-machine")
+    assert rows["time-machine"].split()[1] == str(isolated / "data" / "time-machine")
 
 
-def test_an_unreadable_data_folder_is_reported_not_raised(tmp_path, monkeypatch, capsys):
+def test_an_unreadable_data_folder_is_reported_not_raised(isolated, monkeypatch, capsys):
     # Simulated (tests run as root, for whom chmod 000 blocks nothing): os.access says no.
-    denied = tmp_path / "data"
+    denied = isolated / "data"
     denied.mkdir()
-    monkeypatch.setenv("D2L_DATA_DIR", str(denied))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     real_access = os.access
     monkeypatch.setattr(os, "access", lambda p, mode, *a, **k: False if os.fspath(p) == str(
         denied) else real_access(p, mode, *a, **k))

@@ -192,20 +192,26 @@ def write_demo_notebook(path: Path) -> dict:
         metadata["slideshow"] = {"slide_type": kind}
         return nbformat.v4.new_code_cell(source, metadata=metadata)
 
+    def ran(cell: dict, count: int, *outputs: dict) -> dict:
+        cell.execution_count, cell.outputs = count, list(outputs)
+        return cell
+
     nb = nbformat.v4.new_notebook()
     nb.metadata.kernelspec = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                               "language": "python"}
     nb.cells = [
         md("# 0.1 幻灯片演示\n测试用的小笔记本：标题、代码、公式 $y = x^2$。", "slide"),
-        code("import math\n\nbase = 6", "skip"),
+        ran(code("import math\n\nbase = 6", "skip"), 1),
         md("## 乘法", "slide"),
-        code("# Multiply the set-up value\nprint(base * 7)", "-"),
+        ran(code("# Multiply the set-up value\nprint(base * 7)", "-"), 2,
+            nbformat.v4.new_output("stream", name="stdout", text="42\n")),
         md("### 细看：平方根", "subslide"),
-        code("math.sqrt(base ** 2)", "fragment"),
+        ran(code("math.sqrt(base ** 2)", "fragment"), 3,
+            nbformat.v4.new_output("execute_result", {"text/plain": "6.0"}, execution_count=3)),
         md("讲者备注：这里停一下。", "notes"),
         md("## 练习\n1. 求 $6^2$。", "slide"),
-        code("assert base ** 2 == 36", "skip", jupyter={"source_hidden": True},
-             tags=["answer"]),
+        ran(code("assert base ** 2 == 36", "skip", jupyter={"source_hidden": True},
+                 tags=["answer"]), 4),
     ]
     nbformat.write(nb, path)
     return nb

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import re
+import urllib.request
+from pathlib import Path
 
 import pytest
 from _slides import DEMO_DECK, NOTEBOOKS, chapter_first_notebooks, deck_shape, source_text
@@ -25,7 +27,8 @@ NO_ANIMATION = ("() => !document.querySelector('.reveal .slides section.present'
                 ".getAnimations({subtree: true}).some(a => a.playState === 'running')")
 KERNELS_IDLE = ("async () => (await (await fetch('/api/kernels')).json())"
                 ".every(k => k.execution_state === 'idle')")
-VISIBLE_CODE = "section.present .jp-CodeCell:visible"
+# a shown code cell with saved output (so that its running must show output again)
+VISIBLE_CODE = "section.present .jp-CodeCell:visible:has(.jp-OutputArea-output)"
 
 
 def palette(page, label: str) -> None:
@@ -37,6 +40,18 @@ def palette(page, label: str) -> None:
     assert active.inner_text() == label, f"the palette offers {active.inner_text()!r}"
     page.keyboard.press("Enter")
     page.wait_for_selector(".lm-CommandPalette", state="hidden", timeout=10_000)
+
+
+def shut_down_sessions(url: str, token: str) -> None:
+    """Stop the kernels the RISE view started (each deck imports torch: ~0.3 GB each)."""
+    def call(method: str, path: str):
+        request = urllib.request.Request(f"{url}{path}", method=method,
+                                         headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    for session in call("GET", "/api/sessions"):
+        call("DELETE", f"/api/sessions/{session['id']}")
 
 
 def settle(page) -> None:
@@ -61,10 +76,18 @@ def test_rise_slideshow(rise_lab_server, rise_page, rise_artifacts, rel):
     url, token, root = rise_lab_server
     page, remote = rise_page
     nb = json.loads((root / rel).read_text(encoding="utf-8"))
-    top, vertical = deck_shape(nb)
-    name = rel.replace("/", "__").removesuffix(".ipynb")
 
-    page.goto(f"{url}/rise/{rel}?token={token}", wait_until="domcontentloaded")
+    try:
+        check_deck(page, remote, nb, f"{url}/rise/{rel}?token={token}",
+                   rise_artifacts / rel.replace("/", "__").removesuffix(".ipynb"))
+    finally:
+        page.close()
+        shut_down_sessions(url, token)
+
+
+def check_deck(page, remote: list[str], nb: dict, deck_url: str, shots: Path) -> None:
+    top, vertical = deck_shape(nb)
+    page.goto(deck_url, wait_until="domcontentloaded")
     page.wait_for_selector(".reveal.ready .slides > section.present", state="visible",
                            timeout=90_000)
     # one top-level <section> per `slide` cell; one vertical <section> per slide/subslide
@@ -82,14 +105,15 @@ def test_rise_slideshow(rise_lab_server, rise_page, rise_artifacts, rel):
     assert size == "22px"
     assert page.locator("#chalkboard").count() == 1  # metadata.rise.enable_chalkboard
     settle(page)
-    page.screenshot(path=str(rise_artifacts / f"{name}__slide1.png"))
+    page.screenshot(path=f"{shots}__slide1.png")
 
     if top > 1:  # ArrowRight: the next top-level slide
         page.keyboard.press("ArrowRight")
         page.wait_for_function(f"() => ({PRESENT_INDEX})() === 1", timeout=10_000)
         assert page.evaluate("location.hash") == "#/slide-1-0"
 
-    # Space steps through slides, subslides and fragments to the first shown code cell.
+    # Space steps through slides, subslides and fragments to the first shown code cell
+    # that has output.
     for _ in range(vertical * 4):
         if page.locator(VISIBLE_CODE).count():
             break
@@ -99,7 +123,11 @@ def test_rise_slideshow(rise_lab_server, rise_page, rise_artifacts, rel):
         page.wait_for_function(f"() => location.hash + document.querySelectorAll("
                                f"'.fragment.visible').length !== {json.dumps(before)}",
                                timeout=10_000)
-    cell = page.locator(VISIBLE_CODE).first
+    found = page.locator(VISIBLE_CODE)
+    assert found.count(), "no code cell with output found by stepping through the deck"
+    index = found.first.evaluate(
+        "c => Array.from(document.querySelectorAll('.jp-Cell')).indexOf(c)")
+    cell = page.locator(".jp-Cell").nth(index)  # pinned: its output is cleared below
     settle(page)
 
     # Run it as a lecturer would: clear the saved outputs, run the (skipped) set-up cells
@@ -107,8 +135,6 @@ def test_rise_slideshow(rise_lab_server, rise_page, rise_artifacts, rel):
     cell.locator(".jp-InputPrompt").click()
     palette(page, "Clear Outputs of All Cells")
     assert cell.locator(".jp-OutputArea-output").count() == 0
-    index = page.evaluate("() => Array.from(document.querySelectorAll('.jp-Cell'))"
-                          ".findIndex(c => c.classList.contains('jp-mod-active'))")
     above = [c for c in nb["cells"][:index]
              if c["cell_type"] == "code" and source_text(c).strip()]
     if above:
@@ -124,7 +150,7 @@ def test_rise_slideshow(rise_lab_server, rise_page, rise_artifacts, rel):
     assert output.inner_text().strip(), "the cell ran but showed no output"
     assert "Traceback" not in output.inner_text(), output.inner_text()
     settle(page)
-    page.screenshot(path=str(rise_artifacts / f"{name}__ran-cell.png"))
+    page.screenshot(path=f"{shots}__ran-cell.png")
     assert remote == [], f"the live deck asked the internet for {remote}"
 
 

@@ -142,9 +142,12 @@ def copy_verified(src: Path, dest: Path, sha1: str | None = None) -> Path:
 
 
 def download(name: str, cache_dir: str | os.PathLike | None = None) -> str:
-    """Download a DATA_HUB file into cache_dir (default: the user data directory) and
-    return its local path; a verified copy already there is reused."""
-    from .paths import user_data_dir
+    """Return the local path of a DATA_HUB file, downloading it only if needed.
+
+    A verified copy is looked for by the data-directory rule (cache_dir, $D2L_DATA_DIR,
+    the user data directory); if there is none, the file is downloaded into the first
+    of those folders that is writable."""
+    from .paths import data_roots, first_writable_root
 
     if name not in DATA_HUB:
         known = ", ".join(sorted(DATA_HUB))
@@ -152,11 +155,11 @@ def download(name: str, cache_dir: str | os.PathLike | None = None) -> str:
                        f"Known names: {known}. Register new files with "
                        f"DATA_HUB[name] = (url, sha1).")
     url, sha1 = DATA_HUB[name]
-    folder = Path(cache_dir) if cache_dir is not None else user_data_dir()
-    dest = folder / url.split("/")[-1]
-    if is_verified(dest, sha1):
-        return str(dest)
-    return str(download_url(url, dest, sha1))
+    fname = url.split("/")[-1]
+    for _, root in data_roots(cache_dir):
+        if is_verified(root / fname, sha1):
+            return str(root / fname)
+    return str(download_url(url, first_writable_root(cache_dir) / fname, sha1))
 
 
 def _refuse_escapes(members: list[tuple[str, str]], folder: Path) -> None:

@@ -122,16 +122,22 @@ def where(name: str, data_dir: str | os.PathLike | None = None) -> Path | None:
     return _search(_get(name), data_dir)[0]
 
 
-def _writable_target(dataset: Dataset, data_dir) -> Path:
+def first_writable_root(data_dir: str | os.PathLike | None = None) -> Path:
+    """The first of data_dir, $D2L_DATA_DIR and the user data directory that can be
+    written to (created if missing): where downloads go."""
     for _, root in data_roots(data_dir):
         try:
             root.mkdir(parents=True, exist_ok=True)
         except OSError:
             continue
         if os.access(root, os.W_OK):
-            return root / dataset.name
+            return root
     raise PermissionError(f"none of {[str(r) for _, r in data_roots(data_dir)]} is writable; "
                           f"set {ENV_VAR} to a folder you can write to.")
+
+
+def _writable_target(dataset: Dataset, data_dir) -> Path:
+    return first_writable_root(data_dir) / dataset.name
 
 
 def _fix_text(dataset: Dataset, looked: list[str], error: Exception | None) -> str:

@@ -103,12 +103,30 @@ def test_download_reuses_a_verified_cache(server, cache, monkeypatch):
     assert server.requests == ["/book.txt"]  # the second call asked for nothing
 
 
-def test_download_into_cache_dir(server, tmp_path, monkeypatch):
+def test_download_into_cache_dir(server, cache, tmp_path, monkeypatch):
     monkeypatch.setitem(dl.DATA_HUB, "book", (server.url("/book.txt"), BODY_SHA1))
     path = d2l.download("book", cache_dir=tmp_path / "mine")
     assert path == str(tmp_path / "mine" / "book.txt")
     assert d2l.download("book", cache_dir=str(tmp_path / "mine")) == path
     assert len(server.requests) == 1
+
+
+def test_download_follows_the_data_directory_rule(server, cache, tmp_path, monkeypatch):
+    monkeypatch.setitem(dl.DATA_HUB, "book", (server.url("/book.txt"), BODY_SHA1))
+    env_dir = tmp_path / "env"
+    monkeypatch.setenv("D2L_DATA_DIR", str(env_dir))
+    # Missing everywhere: downloaded into $D2L_DATA_DIR, the first writable place
+    assert d2l.download("book") == str(env_dir / "book.txt")
+    # A verified copy in $D2L_DATA_DIR is used even when cache_dir is given (offline use)
+    assert d2l.download("book", cache_dir=tmp_path / "empty") == str(env_dir / "book.txt")
+    assert server.requests == ["/book.txt"]
+    # A copy under cache_dir comes first
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "book.txt").write_bytes(BODY)
+    assert d2l.download("book", cache_dir=tmp_path / "mine") == str(tmp_path / "mine" /
+                                                                    "book.txt")
+    assert len(server.requests) == 1
+    assert not cache.exists()  # the user cache was never needed
 
 
 def test_download_replaces_a_corrupt_cache(server, cache, monkeypatch):

@@ -203,22 +203,40 @@ def worker(impl: str, model: str, num_epochs: int, num_workers: int, overhead: i
 # ---------------------------------------------------------------- driver
 
 
-def _run(impl: str, model: str, epochs: int, num_workers: int = 0, overhead: int = 0) -> dict:
-    if impl == "book":
+def _run(impl: str, model: str, epochs: int, num_workers: int = 0, overhead: int = 0,
+         in_peer: bool = False) -> dict:
+    if impl == "book" or in_peer:
         python, cwd = PEER / "venv" / "bin" / "python", PEER / "run"  # book reads ../data
     else:
         python, cwd = Path(sys.executable), REPO
     cmd = [str(python), str(HERE / "bench_chapters.py"), "--worker", impl, model,
            str(epochs), str(num_workers), str(overhead)]
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONWARNINGS="ignore")
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONWARNINGS="ignore",
+               PYTHONPATH=os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError(f"{impl} {model} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result["in_peer"] = in_peer
+    return result
 
 
 def _label(r: dict) -> str:
-    return "d2lutils" if r["impl"] == "d2lutils" else f"book d2l, {r['num_workers']} workers"
+    if r["impl"] == "book":
+        return f"book d2l, {r['num_workers']} workers"
+    return f"d2lutils{' (peer torch)' if r['in_peer'] else ''}"
+
+
+def _median_of_rounds(runs: list[dict]) -> dict:
+    """One row from several rounds of the same run: medians of the per-round figures."""
+    row = dict(runs[-1])
+    row["rounds"] = len(runs)
+    row["median_s"] = statistics.median(r["median_s"] for r in runs)
+    if "overhead_ratio" in row:
+        row["overhead_ratio"] = statistics.median(r["overhead_ratio"] for r in runs)
+    row["peak_mb"] = max(r["peak_mb"] for r in runs)
+    row["peak_worker_mb"] = max(r["peak_worker_mb"] for r in runs)
+    return row
 
 
 def main(argv=None) -> int:
@@ -229,6 +247,14 @@ def main(argv=None) -> int:
                         help="epochs of the chapter-3/4 models (book: 10)")
     parser.add_argument("--rnn-epochs", type=int, default=50,
                         help="epochs of the RNNs (book: 500; both packages get the same)")
+    parser.add_argument("--peer-epochs", type=int, default=None,
+                        help="epochs of the chapter-3/4 models for the book's d2l (default: "
+                             "--epochs; fewer saves time, its s/epoch stays comparable)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat every run, alternating the order; report the medians")
+    parser.add_argument("--ours-in-peer", action="store_true",
+                        help="with --peer, also run d2lutils on the peer's torch (same torch "
+                             "as the book)")
     parser.add_argument("--overhead-repeats", type=int, default=5,
                         help="interleaved bare/helper epochs for the overhead ratio (0: skip)")
     parser.add_argument("--json", type=Path, default=REPO / "build" / "bench_chapters.json")
@@ -243,22 +269,29 @@ def main(argv=None) -> int:
         return 2
 
     load_before = os.getloadavg()
-    results = []
+    runs: dict[tuple, list[dict]] = {}
     for model in args.models:
-        epochs = args.epochs if model in CH3_MODELS else args.rnn_epochs
-        runs = [("d2lutils", 0, args.overhead_repeats)]
+        is_ch3 = model in CH3_MODELS
+        epochs = args.epochs if is_ch3 else args.rnn_epochs
+        peer_epochs = (args.peer_epochs or args.epochs) if is_ch3 else args.rnn_epochs
+        plan = [("d2lutils", 0, args.overhead_repeats, epochs, False)]
         if args.peer:
-            runs += [("book", 4, 0), ("book", 0, 0)] if model in CH3_MODELS else [("book", 0, 0)]
-        for impl, num_workers, overhead in runs:  # interleaved: one model at a time
-            print(f"  {model}: {impl} ({num_workers} workers)...", file=sys.stderr, flush=True)
-            results.append(_run(impl, model, epochs, num_workers, overhead))
+            if args.ours_in_peer:
+                plan.append(("d2lutils", 0, 0, epochs, True))
+            plan += [("book", w, 0, peer_epochs, False) for w in ((4, 0) if is_ch3 else (0,))]
+        for i in range(args.rounds):  # interleaved, one model at a time, order alternating
+            for impl, num_workers, overhead, n, in_peer in (plan if i % 2 == 0 else plan[::-1]):
+                print(f"  {model}: {impl} ({num_workers} workers, {n} epochs, round {i + 1})...",
+                      file=sys.stderr, flush=True)
+                key = (model, impl, num_workers, in_peer)
+                runs.setdefault(key, []).append(
+                    _run(impl, model, n, num_workers, overhead, in_peer))
 
-    rows = []
+    rows = [_median_of_rounds(r) for r in runs.values()]
     for model in args.models:
-        ours = next(r for r in results if r["model"] == model and r["impl"] == "d2lutils")
-        for r in (x for x in results if x["model"] == model):
+        ours = next(r for r in rows if r["model"] == model and r["impl"] == "d2lutils")
+        for r in (x for x in rows if x["model"] == model):
             r["ratio_vs_d2lutils"] = r["median_s"] / ours["median_s"]
-            rows.append(r)
     print(f"\nload average before {load_before[0]:.2f}, after {os.getloadavg()[0]:.2f}; "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
     header = (f"{'model':<16}{'package':<24}{'epochs':>7}{'s/epoch':>9}{'x ours':>8}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
@@ -12,6 +13,7 @@ from torch.nn import functional as F
 from . import _checks
 from .animator import Animator
 from .metrics import Timer
+from .text import Vocab
 from .training import _summed_loss, sgd
 
 
@@ -63,7 +65,7 @@ def _params(net) -> list[torch.Tensor]:
     return list(net.params)
 
 
-def grad_clipping(net, theta: float) -> torch.Tensor:
+def grad_clipping(net: nn.Module | RNNModelScratch, theta: float) -> torch.Tensor:
     """Rescale all gradients so their global L2 norm is at most theta; return the norm
     before clipping (so a notebook can print it).
 
@@ -81,7 +83,8 @@ def grad_clipping(net, theta: float) -> torch.Tensor:
     return norm
 
 
-def predict_ch8(prefix: str, num_preds: int, net, vocab, device) -> str:
+def predict_ch8(prefix: str, num_preds: int, net: nn.Module | RNNModelScratch, vocab: Vocab,
+                device: torch.device | str) -> str:
     """Continue prefix by num_preds characters.  The prefix is first fed through the net
     (warm-up) so the hidden state carries it; then each prediction is fed back in."""
     if not prefix:
@@ -112,7 +115,9 @@ def _detach_state(state):
         state.detach_()
 
 
-def train_epoch_ch8(net, train_iter, loss, updater, device, use_random_iter):
+def train_epoch_ch8(net: nn.Module | RNNModelScratch, train_iter: Iterable, loss: Callable,
+                    updater: torch.optim.Optimizer | Callable[..., None],
+                    device: torch.device | str, use_random_iter: bool) -> tuple[float, float]:
     """Train net for one epoch; return (perplexity, tokens per second).
 
     Random sampling: batches are unrelated, so the state is re-initialised for each.
@@ -159,7 +164,9 @@ class RNNHistory:
         return f"RNNHistory(epochs={len(self.perplexity)}{last})"
 
 
-def train_ch8(net, train_iter, vocab, lr, num_epochs, device, use_random_iter=False):
+def train_ch8(net: nn.Module | RNNModelScratch, train_iter: Iterable, vocab: Vocab, lr: float,
+              num_epochs: int, device: torch.device | str,
+              use_random_iter: bool = False) -> RNNHistory:
     """Train a character-level language model; plot perplexity every 10 epochs (live in
     Jupyter, a progress line elsewhere), print the book's summary, return an RNNHistory."""
     _checks.positive_int("num_epochs", num_epochs)

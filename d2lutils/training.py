@@ -3,10 +3,11 @@ train_ch3 loop, which returns what it measured so notebooks can assert on it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 
 from . import _checks
 from .animator import Animator, in_notebook
@@ -58,7 +59,8 @@ class History:
                 f"train_acc={self.train_acc[-1]:.3f}, test_acc={self.test_acc[-1]:.3f})")
 
 
-def train_epoch_ch3(net, train_iter, loss, updater) -> tuple[float, float]:
+def train_epoch_ch3(net: nn.Module | Callable, train_iter: Iterable, loss: Callable,
+                    updater: torch.optim.Optimizer | Callable[[int], None]) -> tuple[float, float]:
     """Train net for one epoch; return (average loss, training accuracy).
 
     updater is a torch.optim.Optimizer, or a function updater(batch_size) for the
@@ -106,7 +108,9 @@ def _progress(epoch: int, num_epochs: int, **metrics: float) -> None:
     print(f"epoch {epoch}/{num_epochs}: {parts}", flush=True)
 
 
-def train_ch3(net, train_iter, test_iter, loss, num_epochs: int, updater) -> History:
+def train_ch3(net: nn.Module | Callable, train_iter: Iterable, test_iter: Iterable,
+              loss: Callable, num_epochs: int,
+              updater: torch.optim.Optimizer | Callable[[int], None]) -> History:
     """Train and evaluate net for num_epochs; plot live in Jupyter, print a line per epoch
     elsewhere.  Returns a History of per-epoch loss, train/test accuracy and speed."""
     _checks.positive_int("num_epochs", num_epochs)
@@ -137,7 +141,8 @@ def _num_examples(data_iter) -> int:
     return len(getattr(data_iter, "dataset", ())) or 1
 
 
-def predict_ch3(net, test_iter, n: int = 6):
+def predict_ch3(net: nn.Module | Callable, test_iter: Iterable,
+                n: int = 6) -> tuple[list[str], list[str]]:
     """Show the first n test images with their true and predicted labels; return the
     (true, predicted) label names."""
     X, y = next(iter(test_iter))

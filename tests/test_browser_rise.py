@@ -34,12 +34,12 @@ VISIBLE_CODE = "section.present .jp-CodeCell:visible:has(.jp-OutputArea-output)"
 def palette(page, label: str) -> None:
     """Run a JupyterLab command by its label from the command palette (Ctrl+Shift+C)."""
     page.keyboard.press("Control+Shift+C")
-    page.wait_for_selector(".lm-CommandPalette:visible", timeout=10_000)
+    page.wait_for_selector(".lm-CommandPalette:visible")
     page.keyboard.type(label)
     active = page.locator(".lm-CommandPalette-item.lm-mod-active .lm-CommandPalette-itemLabel")
     assert active.inner_text() == label, f"the palette offers {active.inner_text()!r}"
     page.keyboard.press("Enter")
-    page.wait_for_selector(".lm-CommandPalette", state="hidden", timeout=10_000)
+    page.wait_for_selector(".lm-CommandPalette", state="hidden")
 
 
 def shut_down_sessions(url: str, token: str) -> None:
@@ -55,12 +55,13 @@ def shut_down_sessions(url: str, token: str) -> None:
 
 
 def settle(page) -> None:
-    page.wait_for_function(NO_ANIMATION, timeout=10_000)
+    page.wait_for_function(NO_ANIMATION)
 
 
 @pytest.fixture
 def rise_page(rise_browser):
     context = rise_browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(60_000)  # generous: CI machines are small and shared
     page = context.new_page()
     remote: list[str] = []  # a lecture room may have no internet: nothing may need it
     page.on("request", lambda request: None if re.match(
@@ -109,7 +110,7 @@ def check_deck(page, remote: list[str], nb: dict, deck_url: str, shots: Path) ->
 
     if top > 1:  # ArrowRight: the next top-level slide
         page.keyboard.press("ArrowRight")
-        page.wait_for_function(f"() => ({PRESENT_INDEX})() === 1", timeout=10_000)
+        page.wait_for_function(f"() => ({PRESENT_INDEX})() === 1")
         assert page.evaluate("location.hash") == "#/slide-1-0"
 
     # Space steps through slides, subslides and fragments to the first shown code cell
@@ -121,8 +122,7 @@ def check_deck(page, remote: list[str], nb: dict, deck_url: str, shots: Path) ->
                                "'.fragment.visible').length")
         page.keyboard.press("Space")
         page.wait_for_function(f"() => location.hash + document.querySelectorAll("
-                               f"'.fragment.visible').length !== {json.dumps(before)}",
-                               timeout=10_000)
+                               f"'.fragment.visible').length !== {json.dumps(before)}")
     found = page.locator(VISIBLE_CODE)
     assert found.count(), "no code cell with output found by stepping through the deck"
     index = found.first.evaluate(
@@ -167,6 +167,7 @@ def test_offline_deck_renders(rise_slides, rise_browser, rise_artifacts):
     nb = json.loads(notebooks[0].read_text(encoding="utf-8"))
 
     context = rise_browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(60_000)
     page = context.new_page()
     blocked, failed, errors = [], [], []
 
@@ -195,7 +196,7 @@ def test_offline_deck_renders(rise_slides, rise_browser, rise_artifacts):
         page.screenshot(path=str(rise_artifacts / f"offline__{rel.stem}__slide1.png"))
         if top > 1:
             page.keyboard.press("ArrowRight")
-            page.wait_for_function("() => location.hash === '#/1'", timeout=10_000)
+            page.wait_for_function("() => location.hash === '#/1'")
             settle(page)
             page.screenshot(path=str(rise_artifacts / f"offline__{rel.stem}__slide2.png"))
         if any("$" in source_text(c) for c in nb["cells"] if c["cell_type"] == "markdown"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 
@@ -140,3 +141,35 @@ def test_rise_metadata_tool_names_a_bad_argument(tmp_path):
     assert result.returncode != 0
     assert "notebook should be an existing .ipynb file" in result.stderr
     assert "missing.ipynb" in result.stderr
+
+
+def test_offline_deck_loads_nothing_from_the_network(tmp_path):
+    # The browser test renders a deck with the network blocked; this checks the HTML itself.
+    if not (REPO / "slides" / "node_modules" / "reveal.js").is_dir():
+        pytest.skip("slides/node_modules is not installed yet (`make slides` runs npm ci)")
+    notebook = tmp_path / "demo.ipynb"
+    write_demo_notebook(notebook)
+    out = tmp_path / "slides"
+    result = subprocess.run([sys.executable, str(REPO / "tools" / "build_slides.py"),
+                             "--out", str(out), str(notebook)],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    html = (out / "demo.html").read_text(encoding="utf-8")
+    remote = re.findall(r"<(?:script|link|img)\b[^>]*\b(?:src|href)=[\"']((?:https?:)?//[^\"']+)",
+                        html)
+    assert remote == [], f"the offline deck loads {remote}"
+    assert "import mermaid" not in html
+    for asset in re.findall(r"\b(?:src|href)=\"(_static/[^\"?]+)", html):
+        assert (out / asset).is_file(), f"{asset} is referenced but not copied"
+    assert html.count("<section") == 3 + 4  # 3 columns holding 4 vertical slides
+    assert "动手学深度学习 · PyTorch 课程" in html  # the overlay, from the course settings
+    assert 'href="index.html"' in html and (out / "index.html").is_file()
+
+
+def test_build_slides_names_a_bad_argument(tmp_path):
+    result = subprocess.run([sys.executable, str(REPO / "tools" / "build_slides.py"),
+                             "--out", str(tmp_path), str(tmp_path / "nope.txt")],
+                            capture_output=True, text=True, cwd=REPO)
+    assert result.returncode != 0
+    assert "notebook should be an existing .ipynb file" in result.stderr
+    assert "nope.txt" in result.stderr

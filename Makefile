@@ -34,11 +34,13 @@ doctor: setup
 
 lab: data
 	-@$(PY) -m d2lutils doctor --brief
+	@# Trust the shipped outputs, else JupyterLab and RISE show plots as text until re-run
+	@$(PY) -m jupyter trust $(NB) >/dev/null
 	$(PY) -m jupyterlab --no-browser --ip=127.0.0.1 --port=$(PORT) \
 		--ServerApp.root_dir=notebooks
 
 lint: setup
-	$(PY) -m ruff check d2lutils tests benchmarks notebooks
+	$(PY) -m ruff check .
 
 test: data lint
 	$(PY) -m pytest
@@ -48,7 +50,7 @@ test: data lint
 NB ?= $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 notebooks: data
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
-		--ExecutePreprocessor.timeout=600 $(NB)
+		--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False $(NB)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

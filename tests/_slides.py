@@ -9,6 +9,7 @@ continue it; `skip` cells are left out; `notes` go to the speaker view.
 
 from __future__ import annotations
 
+import base64
 import math
 import re
 import unicodedata
@@ -23,17 +24,20 @@ SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 # The screen budget (CONTRIBUTING.md, rule 3): a code cell is at most 12 lines of under 80
 # characters; a vertical slide, its cells' source plus text output, about 20 lines.  Text
 # is counted as a 1280x800 projector shows it with notebooks/rise.css: markdown wraps at
-# ~100 columns (a CJK character is 2 columns), blank lines are spacing, not lines; a plot
-# (PNG/SVG, capped at 52% of the height by rise.css) counts as 8 lines; text outputs wrap
-# at 110 columns; an HTML table counts its rows.  "About 20" is enforced as at most 22:
-# measured in the offline decks (1280x800, rise.css), the course's slides of 15-23 such
-# lines were 490-732 px tall, and the screen holds 768 px (reveal's 4% margin).
+# ~100 columns (a CJK character is 2 columns), blank lines are spacing, not lines; text
+# outputs wrap at 110 columns; an HTML table counts its rows; a plot counts its drawn
+# height (PNG header or SVG size, capped at 416 px by rise.css) at 34 px a line.  "About
+# 20" is enforced as at most 22.  Checked against the offline decks in Chromium (358
+# slides of 21 notebooks, 2026-11-26): 349 agreed with "at most 768 px tall" (the screen
+# less reveal's margin); 4 slides of 20-22 lines were 810-851 px, 5 of 25-28 lines fit.
 MAX_CODE_LINES = 12
 MAX_CODE_COLUMNS = 79
 MAX_SLIDE_LINES = 22
 MARKDOWN_COLUMNS = 100
 OUTPUT_COLUMNS = 110
-IMAGE_LINES = 8
+IMAGE_LINES = 8      # a plot whose size is unknown
+IMAGE_MAX_PX = 416   # rise.css: max-height 52vh of an 800 px screen
+LINE_PX = 34         # one screen line, measured (text at 22 px x 1.45, code plus padding)
 
 
 def notebook_paths() -> list[Path]:
@@ -71,6 +75,37 @@ def wrapped_lines(text: str, columns: int) -> int:
     )
 
 
+def image_height_px(output: dict) -> float | None:
+    """The height a plot is drawn at in the browser, from the PNG header or the SVG size."""
+    data, metadata = output.get("data", {}), output.get("metadata", {})
+    for mime in ("image/png", "image/jpeg", "image/svg+xml"):
+        height = metadata.get(mime, {}).get("height") if isinstance(metadata.get(mime), dict) \
+            else None
+        if height:
+            return float(height)
+    if "image/png" in data:
+        try:
+            header = base64.b64decode(source_text({"source": data["image/png"]})[:44])
+        except ValueError:
+            return None
+        if header[12:16] == b"IHDR":
+            return float(int.from_bytes(header[20:24], "big"))
+    if "image/svg+xml" in data:
+        svg = source_text({"source": data["image/svg+xml"]})
+        match = re.search(r"<svg\b[^>]*?\bheight=\"([\d.]+)(pt|px)?\"", svg)
+        if match:
+            return float(match[1]) * (4 / 3 if match[2] == "pt" else 1)
+    return None
+
+
+def image_lines(output: dict) -> int:
+    """Screen lines a plot takes: its drawn height, capped by rise.css at 52% of 800 px."""
+    height = image_height_px(output)
+    if height is None:
+        return IMAGE_LINES
+    return math.ceil(min(height, IMAGE_MAX_PX) / LINE_PX)
+
+
 def output_lines(output: dict) -> int:
     """Screen lines one saved output takes on a slide."""
     if output.get("output_type") == "stream":
@@ -79,7 +114,7 @@ def output_lines(output: dict) -> int:
         return len(output.get("traceback", []))
     data = output.get("data", {})
     if "image/png" in data or "image/svg+xml" in data or "image/jpeg" in data:
-        return IMAGE_LINES
+        return image_lines(output)
     if "text/html" in data:
         return len(re.findall(r"<tr\b", source_text({"source": data["text/html"]}))) or 1
     if "text/plain" in data:

@@ -6,6 +6,7 @@ The rules and the line budget live in tests/_slides.py (CONTRIBUTING.md rules 1-
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 import re
@@ -96,10 +97,17 @@ def test_slide_budget_counts_wrapped_text_and_plots(tmp_path):
     nb = write_demo_notebook(tmp_path / "demo.ipynb")
     cells = nb["cells"]
     cells[2]["source"] = "## 乘法\n\n" + "长" * 150   # 300 columns: 3 screen lines + heading
+    # a 400x300 px PNG: the header says so; 300 px / 34 px a line = 9 lines
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (400).to_bytes(4, "big") \
+        + (300).to_bytes(4, "big") + b"\x08\x06\x00\x00\x00"
     cells[3]["outputs"] = [{"output_type": "display_data", "metadata": {},
-                            "data": {"image/png": "iVBOR", "text/plain": "<Figure>"}}]
+                            "data": {"image/png": base64.b64encode(png).decode(),
+                                     "text/plain": "<Figure>"}}]
     first = vertical_slides(nb)[1][0]
-    assert first.lines == 1 + 3 + 2 + 8  # heading, wrapped text, 2 code lines, one plot
+    assert first.lines == 1 + 3 + 2 + 9  # heading, wrapped text, 2 code lines, one plot
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="252pt" height="180pt"></svg>'
+    cells[3]["outputs"][0]["data"] = {"image/svg+xml": svg, "text/plain": "<Figure>"}
+    assert vertical_slides(nb)[1][0].lines == 1 + 3 + 2 + 8  # 180 pt = 240 px: 8 lines
     cells[3]["outputs"] *= 3  # three plots on one slide do not fit
     assert any("screen lines" in p for p in problems(nb))
 

@@ -284,8 +284,10 @@ def main(argv=None) -> int:
                 print(f"  {model}: {impl} ({num_workers} workers, {n} epochs, round {i + 1})...",
                       file=sys.stderr, flush=True)
                 key = (model, impl, num_workers, in_peer)
-                runs.setdefault(key, []).append(
-                    _run(impl, model, n, num_workers, overhead, in_peer))
+                result = _run(impl, model, n, num_workers, overhead, in_peer)
+                runs.setdefault(key, []).append(result)
+                print(f"    {result['median_s']:.3f} s/epoch, {result['metric_name']} "
+                      f"{result['metric']:.3f}", file=sys.stderr, flush=True)
 
     rows = [_median_of_rounds(r) for r in runs.values()]
     for model in args.models:

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from rise_metadata import notebook_paths  # tools/ is on sys.path when run as a script
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 SLIDES = REPO / "slides"
@@ -39,24 +41,6 @@ ASSETS = [
     ("mathjax/es5/output/chtml/fonts/woff-v2", "mathjax/output/chtml/fonts/woff-v2"),
     ("mathjax/LICENSE", "mathjax/LICENSE"),
 ]
-
-
-def notebook_paths(args: list[str]) -> list[Path]:
-    """The notebooks named on the command line, or every notebook under notebooks/."""
-    if not args:
-        return sorted(
-            p for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-        )
-    paths = []
-    for arg in args:
-        path = Path(arg).resolve()
-        if not path.is_file() or path.suffix != ".ipynb":
-            raise SystemExit(
-                f"build_slides: notebook should be an existing .ipynb file, but got {arg!r}; "
-                "pass paths under notebooks/, or none to build every notebook"
-            )
-        paths.append(path)
-    return paths
 
 
 def copy_assets(static: Path) -> None:
@@ -167,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(REPO / "build" / "slides"), help="output folder")
     args = parser.parse_args(argv)
     out = Path(args.out).resolve()
-    paths = notebook_paths(args.notebooks)
+    paths = notebook_paths(args.notebooks, tool="build_slides")
     start = time.perf_counter()
     if (out / "index.html").is_file():  # a previous build: start clean, no stale decks
         shutil.rmtree(out)

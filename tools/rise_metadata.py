@@ -46,8 +46,10 @@ COURSE_RISE: dict[str, object] = {
 }
 
 
-def notebook_paths(args: list[str]) -> list[Path]:
-    """The notebooks named on the command line, or every notebook under notebooks/."""
+def notebook_paths(args: list[str], tool: str = "rise_metadata") -> list[Path]:
+    """The notebooks named on the command line, or every notebook under notebooks/.
+
+    Shared with build_slides.py; tool names the script in the error message."""
     if not args:
         return sorted(
             p for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
@@ -57,8 +59,9 @@ def notebook_paths(args: list[str]) -> list[Path]:
         path = Path(arg)
         if not path.is_file() or path.suffix != ".ipynb":
             raise SystemExit(
-                f"rise_metadata: notebook should be an existing .ipynb file, but got {arg!r}; "
-                "pass paths like notebooks/03_linear-networks/03.6_softmax-regression-scratch.ipynb"
+                f"{tool}: notebook should be an existing .ipynb file, but got {arg!r}; pass "
+                "paths like notebooks/03_linear-networks/03.6_softmax-regression-scratch.ipynb, "
+                "or none for every notebook"
             )
         paths.append(path.resolve())
     return paths

@@ -74,12 +74,16 @@ rise-metadata: setup
 # d2l==0.17.6 in peer/ (bench-peer builds it first: benchmarks/peer_env.sh).  Not part of
 # `make test`.  test-compat runs tests_compat/ in peer/ with the book as the test oracle
 # (skipped, with the reason, where peer/ cannot be built).
-.PHONY: bench bench-peer peer test-compat
+# bench-rnn: the book's RNN settings against the course's CPU settings of 8.5/8.6, in full
+# (about 8 minutes; benchmarks/bench_rnn_settings.py).
+.PHONY: bench bench-peer bench-rnn peer test-compat
 peer:
 	bash benchmarks/peer_env.sh
 bench: data
 	$(PY) benchmarks/bench_chapters.py
 bench-peer: data peer
 	$(PY) benchmarks/bench_chapters.py --peer
+bench-rnn: data
+	$(PY) benchmarks/bench_rnn_settings.py
 test-compat: data
 	bash tests_compat/run.sh $(PY)

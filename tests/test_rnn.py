@@ -177,3 +177,59 @@ def test_train_ch8_rejects_bad_arguments():
         d2l.train_ch8(net, train_iter, vocab, 1, 0, "cpu")
     with pytest.raises(ValueError, match=r"lr should be a positive number, but got lr=0"):
         d2l.train_ch8(net, train_iter, vocab, 0, 5, "cpu")
+
+
+def _recorded_lrs(monkeypatch, net, **kwargs):
+    """The learning rate and updater train_ch8 hands to each epoch (no real training)."""
+    seen = []
+
+    def fake_epoch(net, train_iter, loss, updater, device, use_random_iter):
+        is_optimizer = isinstance(updater, torch.optim.Optimizer)
+        seen.append((updater.param_groups[0]["lr"] if is_optimizer else updater.lr, updater))
+        return 2.0, 1.0
+
+    monkeypatch.setattr(d2l.rnn, "train_epoch_ch8", fake_epoch)
+    monkeypatch.setattr(d2l.rnn, "predict_ch8", lambda *args: "")
+    vocab = d2l.Vocab(list("abcde"))
+    d2l.train_ch8(net, [], vocab, device="cpu", **kwargs)
+    return [lr for lr, _ in seen], seen[0][1]
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+@pytest.mark.parametrize("scratch", [True, False])
+def test_train_ch8_decays_lr_geometrically_to_final_lr(monkeypatch, capsys, optimizer, scratch):
+    net = _scratch() if scratch else d2l.RNNModel(nn.RNN(5, 4), 5)
+    lrs, updater = _recorded_lrs(monkeypatch, net, lr=0.01, num_epochs=5,
+                                 optimizer=optimizer, final_lr=0.0001)
+    assert lrs == pytest.approx([0.01, 0.001 * 10 ** 0.5, 0.001, 0.0001 * 10 ** 0.5, 0.0001])
+    if optimizer == "adam":
+        assert isinstance(updater, torch.optim.Adam)
+        assert updater.param_groups[0]["params"] == list(d2l.rnn._params(net))
+    else:  # the book's updaters: d2l.sgd for a scratch net, torch.optim.SGD for a Module
+        assert isinstance(updater, torch.optim.SGD) != scratch
+
+
+def test_train_ch8_keeps_lr_constant_by_default(monkeypatch, capsys):
+    lrs, updater = _recorded_lrs(monkeypatch, _scratch(), lr=1, num_epochs=3)
+    assert lrs == [1.0, 1.0, 1.0] and not isinstance(updater, torch.optim.Optimizer)
+
+
+def test_train_ch8_with_adam_lowers_perplexity(capsys):
+    random.seed(0)
+    torch.manual_seed(0)
+    train_iter, vocab = d2l.load_data_time_machine(32, 35)
+    net = d2l.RNNModelScratch(len(vocab), 32, "cpu", *rnn_scratch_parts())
+    history = d2l.train_ch8(net, train_iter, vocab, 0.01, 8, "cpu", optimizer="adam",
+                            final_lr=0.001)
+    assert history.perplexity[-1] < 0.7 * history.perplexity[0]
+
+
+def test_train_ch8_rejects_bad_optimizer_settings():
+    train_iter, vocab = d2l.load_data_time_machine(32, 35)
+    net = d2l.RNNModel(nn.RNN(len(vocab), 8), vocab_size=len(vocab))
+    with pytest.raises(ValueError, match=r"optimizer should be one of 'sgd', 'adam', but got "
+                                         r"optimizer='adamw'"):
+        d2l.train_ch8(net, train_iter, vocab, 1, 5, "cpu", optimizer="adamw")
+    with pytest.raises(ValueError, match=r"final_lr should be a positive number, but got "
+                                         r"final_lr=0\. Pass the learning rate of the last"):
+        d2l.train_ch8(net, train_iter, vocab, 1, 5, "cpu", final_lr=0)

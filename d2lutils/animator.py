@@ -38,6 +38,9 @@ class Animator:
         self.axes = [axes] if nrows * ncols == 1 else list(axes.flatten())
         self.config_axes = lambda: set_axes(self.axes[0], xlabel, ylabel, xlim, ylim,
                                             xscale, yscale, self.legend)
+        self._autoscale = (xlim is None, ylim is None)
+        self._lines = None
+        self._laid_out_for = None  # the axis limits the last tight_layout() fitted
 
     def add(self, x, y) -> None:
         """Append one point per curve (y may be a number or a list; None skips a curve)."""
@@ -57,12 +60,21 @@ class Animator:
         self.draw()
 
     def draw(self) -> None:
-        """Redraw all curves; in Jupyter, update the figure shown in the cell output."""
+        """Redraw all curves; in Jupyter, update the figure shown in the cell output.
+
+        The lines, labels and legend are made once and then only given new data: clearing
+        the axes for every point (as the book does) rebuilds every tick and label and made
+        a frame cost up to 0.4 s."""
         ax = self.axes[0]
-        ax.cla()
-        for x, y, fmt in zip(self.X or [], self.Y or [], self.fmts):
-            ax.plot(x, y, fmt)
-        self.config_axes()
+        if self._lines is None:
+            self._lines = [ax.plot([], [], fmt)[0] for _, fmt in zip(self.X or [], self.fmts)]
+            self.config_axes()
+            ax.set_autoscalex_on(self._autoscale[0])  # the limits not given follow the data
+            ax.set_autoscaley_on(self._autoscale[1])
+        for line, x, y in zip(self._lines, self.X or [], self.Y or []):
+            line.set_data(x, y)
+        ax.relim()
+        ax.autoscale_view()
         if self.is_live:
             self._show()
 
@@ -73,8 +85,14 @@ class Animator:
 
         from IPython.display import display
 
+        # Fit the margins to the tick labels only when the limits move (a full extra draw,
+        # like bbox_inches="tight", would double the cost of every frame).
+        limits = (self.axes[0].get_xlim(), self.axes[0].get_ylim())
+        if limits != self._laid_out_for:
+            self.fig.tight_layout()
+            self._laid_out_for = limits
         buffer = io.BytesIO()
-        self.fig.savefig(buffer, format="png", dpi=144, bbox_inches="tight")
+        self.fig.savefig(buffer, format="png", dpi=144)
         w, h = self.fig.get_size_inches()
         bundle = {"image/png": buffer.getvalue(),
                   "text/plain": f"<Figure size {w * 100:.0f}x{h * 100:.0f} (training curves)>"}

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import warnings
+from types import SimpleNamespace
 
 import matplotlib
 
@@ -128,6 +129,37 @@ def test_animator_records_points_without_a_display():
     assert animator.axes[0].get_xlim() == (1, 3)
     assert repr(animator) == "Animator(legend=['loss', 'train acc', 'test acc'], points=3)"
     assert animator.is_live is False
+
+
+def test_animator_moves_its_lines_and_only_the_limits_not_given():
+    animator = d2l.Animator(xlim=[1, 10], legend=["loss"])
+    animator.add(1, 5.0)
+    line = animator.axes[0].lines[0]
+    animator.add(2, 50.0)
+    assert list(animator.axes[0].lines) == [line]  # the same line, given new data
+    assert list(line.get_ydata()) == [5.0, 50.0]
+    assert animator.axes[0].get_xlim() == (1, 10)  # given: kept
+    assert animator.axes[0].get_ylim()[1] >= 50  # not given: follows the data
+    assert [t.get_text() for t in animator.axes[0].get_legend().get_texts()] == ["loss"]
+
+
+def test_live_animator_refits_its_margins_only_when_the_limits_move(monkeypatch):
+    frames, layouts = [], []
+    animator = d2l.Animator(xlim=[1, 5], ylim=[0, 1])
+    animator.is_live = True
+    animator._handle = SimpleNamespace(update=lambda bundle, **kw: frames.append(bundle))
+    monkeypatch.setattr(animator.fig, "tight_layout", lambda: layouts.append(1))
+    for epoch in range(1, 6):
+        animator.add(epoch, 0.1 * epoch)
+    assert len(frames) == 5 and all(f["image/png"][:4] == b"\x89PNG" for f in frames)
+    assert len(layouts) == 1  # fixed limits: laid out once
+    free = d2l.Animator(xlim=[1, 5])
+    free.is_live = True
+    free._handle = SimpleNamespace(update=lambda bundle, **kw: None)
+    monkeypatch.setattr(free.fig, "tight_layout", lambda: layouts.append(2))
+    for epoch in range(1, 6):
+        free.add(epoch, 10.0 ** epoch)  # y grows: the limits move every time
+    assert layouts.count(2) == 5
 
 
 def _plain_env():

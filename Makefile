@@ -17,7 +17,7 @@ export OMP_WAIT_POLICY := PASSIVE
 export PYTHONHASHSEED := 0
 export PYTHONIOENCODING := utf-8
 
-.PHONY: lab test setup data lint notebooks doctor clean
+.PHONY: lab test setup data lint notebooks doctor clean test-portable time-notebooks sweep-claims
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ lab: data
 lint: setup
 	$(PY) -m ruff check .
 
+# The saved outputs are CPU outputs: the tests hide CUDA devices, so a GPU machine checks
+# them on its CPU (run the notebooks on its GPU with `make time-notebooks`).
+test test-portable: export CUDA_VISIBLE_DEVICES :=
 test: data lint
 	$(PY) -m pytest
 
@@ -53,6 +56,22 @@ NB ?= $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*'
 notebooks: data
 	$(PY) -m jupyter nbconvert --to notebook --execute --inplace \
 		--ExecutePreprocessor.timeout=600 --ExecutePreprocessor.record_timing=False $(NB)
+
+# nbval again as two other machines (tools/emulate.py): other CPU kernels, other thread
+# counts.  NB=path/to/one.ipynb checks just that notebook.
+test-portable: data
+	$(PY) tools/emulate.py generic -- $(PY) -m pytest -n 2 --dist loadfile $(NB)
+	$(PY) tools/emulate.py avx2 -- $(PY) -m pytest $(NB)
+
+# Run every notebook (NB=...) in a fresh kernel on this machine as it is, GPU included;
+# print the time each took.  Nothing is written back.
+time-notebooks: data
+	$(PY) tools/run_notebooks.py --device-report $(NB)
+
+# Validate the claims (`claim` cells) over 5 seeds x this and the emulated machines;
+# writes tests/CLAIMS.md.  NB=... sweeps just those notebooks.
+sweep-claims: data
+	$(PY) tools/sweep_claims.py $(if $(filter command line,$(origin NB)),$(NB))
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8888
-# The Time Machine beside the checkout (CI has it there); elsewhere it is downloaded.
+# The Time Machine and the Kaggle house prices beside the checkout (CI has them there);
+# elsewhere they are downloaded.
 SHARED_DATA ?= ../shared/data
 
 # Saved notebook outputs are made and checked with the same thread count: float32
@@ -28,8 +29,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 
 setup: $(VENV)/.installed
 
+# Copy what SHARED_DATA holds (a source is never a reason to download), then find or
+# download the rest (Fashion-MNIST comes from Debian's dataset-fashion-mnist where installed).
 data: setup
-	$(PY) -m d2lutils data fetch $(if $(wildcard $(SHARED_DATA)/timemachine.txt),--source $(SHARED_DATA))
+	$(if $(wildcard $(SHARED_DATA)/timemachine.txt),$(PY) -m d2lutils data fetch --source $(SHARED_DATA) time-machine kaggle-house)
+	$(PY) -m d2lutils data fetch
 
 doctor: setup
 	$(PY) -m d2lutils doctor

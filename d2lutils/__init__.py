@@ -8,7 +8,7 @@ Table of contents (each name lives in the module listed beside its group)."""
 # Chapter 8 text, sequences and RNNs                       (text.py, sequences.py, rnn.py)
 # Plotting                                                      (plotting.py, animator.py)
 # Devices                                                                      (devices.py)
-# Data location and downloads                                      (paths.py, download.py)
+# Data location and downloads                                           (paths.py, hub.py)
 # The book's tensor aliases (for book code; call torch directly in new code)  (aliases.py)
 from .aliases import (
     abs,
@@ -48,10 +48,10 @@ from .aliases import (
 from .animator import Animator
 from .data import TensorBatches, data_iter, get_dataloader_workers, load_array, synthetic_data
 from .devices import cpu, gpu, num_gpus, try_all_gpus, try_gpu
-from .download import DATA_HUB, DATA_URL, download, download_extract
 from .fashion_mnist import get_fashion_mnist_labels, load_data_fashion_mnist, load_fashion_mnist
+from .hub import DATA_HUB, DATA_URL
 from .metrics import Accumulator, Timer, accuracy, evaluate_accuracy, evaluate_loss
-from .paths import locate, user_data_dir
+from .paths import download, download_all, download_extract, locate, user_data_dir
 from .plotting import plot, set_axes, set_figsize, show_images, use_svg_display
 from .rnn import (
     RNNHistory,
@@ -85,7 +85,8 @@ __all__ = [
     "Accumulator", "Animator", "DATA_HUB", "DATA_URL", "History", "RNNHistory", "RNNModel",
     "RNNModelScratch", "SeqDataLoader", "TensorBatches", "Timer", "Vocab", "abs", "accuracy",
     "arange", "argmax", "astype", "concat", "cos", "cosh", "count_corpus", "cpu", "data_iter",
-    "download", "download_extract", "evaluate_accuracy", "evaluate_loss", "exp", "eye",
+    "download", "download_all", "download_extract", "evaluate_accuracy", "evaluate_loss", "exp",
+    "eye",
     "float32", "get_dataloader_workers", "get_fashion_mnist_labels", "gpu", "grad_clipping",
     "int32", "int64", "linreg", "linspace", "load_array", "load_corpus_time_machine",
     "load_data_fashion_mnist", "load_data_time_machine", "load_fashion_mnist", "locate", "log",

@@ -4,9 +4,10 @@ what argument, which rule, what value, and how to fix it."""
 from __future__ import annotations
 
 import numbers
+from typing import NoReturn
 
 
-def fail(exc_type: type[Exception], name: str, rule: str, value: object, fix: str) -> None:
+def fail(exc_type: type[Exception], name: str, rule: str, value: object, fix: str) -> NoReturn:
     """Raise exc_type with the course's one error shape."""
     raise exc_type(f"{name} should be {rule}, but got {name}={value!r}. {fix}")
 

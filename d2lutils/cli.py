@@ -8,7 +8,7 @@ import platform
 import sys
 
 from . import paths
-from .download import is_verified
+from .hub import is_verified
 
 
 def _where(name: str, data_dir=None) -> tuple[object, str]:
@@ -22,7 +22,7 @@ def _where(name: str, data_dir=None) -> tuple[object, str]:
 
 def _data_where(args) -> int:
     missing = 0
-    for name in paths.DATASETS:
+    for name in args.datasets or paths.DATASETS:
         folder, text = _where(name, args.data_dir)
         missing += folder is None
         print(f"{name:14} {text}")
@@ -34,8 +34,9 @@ def _data_fetch(args) -> int:
     failed = 0
     for name in names:
         try:
-            folder = paths.locate(name, args.data_dir, source=args.source)
-        except (FileNotFoundError, PermissionError, KeyError) as exc:
+            folder = paths.locate(name, args.data_dir, download=args.source is None,
+                                  source=args.source)
+        except (FileNotFoundError, PermissionError, ValueError) as exc:
             print(f"{name}: {exc}", file=sys.stderr)
             failed += 1
             continue
@@ -45,7 +46,8 @@ def _data_fetch(args) -> int:
 
 def _data_verify(args) -> int:
     bad = 0
-    for name, dataset in paths.DATASETS.items():
+    for name in args.datasets or paths.DATASETS:
+        dataset = paths.DATASETS[name]
         folder, text = _where(name, args.data_dir)
         if folder is None:
             print(f"{name:14} {text.split(' (run')[0]}")
@@ -117,12 +119,13 @@ def main(argv=None) -> int:
         p = data_sub.add_parser(action, help=help_text)
         p.add_argument("--data-dir", help="look here first (like the data_dir argument)")
         p.set_defaults(func=func)
+        known = ", ".join(paths.DATASETS)
+        p.add_argument("datasets", nargs="*", metavar="DATASET",
+                       help=f"datasets to {action}: {known} (default: all)")
         if action == "fetch":
-            known = ", ".join(paths.DATASETS)
-            p.add_argument("datasets", nargs="*", metavar="DATASET",
-                           help=f"datasets to fetch: {known} (default: all)")
             p.add_argument("--source",
-                           help="a local folder with the files: copy them, do not download")
+                           help="a local folder with the files (directly or in a DATASET/ "
+                                "sub-folder): copy them, never download")
     doctor = sub.add_parser("doctor", help="report versions, devices, data, JupyterLab and RISE")
     doctor.add_argument("--brief", action="store_true", help="print only problems")
     doctor.set_defaults(func=_doctor)

@@ -1,9 +1,11 @@
-"""The one data-directory rule, and the "where I looked" report when data is missing.
+"""The one data rule: where every data file is looked for, and where it goes when missing.
 
-A dataset is looked for, in this order, in: the data_dir argument, $D2L_DATA_DIR, the
-user data directory, system dataset folders (Debian's dataset-* packages); if it is in
-none of them it is downloaded into the first writable of the first three.  In each
-folder both <folder>/<dataset>/<file> and <folder>/<file> count."""
+A file is looked for, in this order, in: the data_dir (cache_dir) argument, $D2L_DATA_DIR,
+the user data directory, and its dataset's system folders (Debian's dataset-* packages).
+In each folder both <folder>/<dataset>/<file> and <folder>/<file> count.  A missing file is
+copied from a source folder (never the network) or downloaded, verified, into
+<first writable of the first three>/<dataset>/.  locate() applies the rule to a whole
+dataset, the book's download() to one DATA_HUB file; both use _places below."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .download import DATA_HUB, copy_verified, download_url, is_verified
+from . import _checks
+from .hub import DATA_HUB, copy_verified, download_url, extract, is_verified
 
 ENV_VAR = "D2L_DATA_DIR"
 
@@ -26,9 +29,9 @@ class Dataset:
     system_dirs: tuple[str, ...] = ()
     apt_package: str | None = None
 
-    def files(self) -> list[tuple[str, str, str]]:
+    def files(self) -> list[tuple[str, str, str | None]]:
         """(file name, url, sha1) of each file."""
-        return [(DATA_HUB[n][0].split("/")[-1], *DATA_HUB[n]) for n in self.hub_names]
+        return [(_file_name(n), *DATA_HUB[n]) for n in self.hub_names]
 
 
 DATASETS = {
@@ -39,8 +42,13 @@ DATASETS = {
         system_dirs=("/usr/share/datasets/fashion-mnist",),
         apt_package="dataset-fashion-mnist",
     ),
+    "kaggle-house": Dataset("kaggle-house", ("kaggle_house_train", "kaggle_house_test")),
     "time-machine": Dataset("time-machine", ("time_machine",)),
 }
+
+
+def _file_name(hub_name: str) -> str:
+    return DATA_HUB[hub_name][0].split("/")[-1]
 
 
 def user_data_dir() -> Path:
@@ -56,7 +64,7 @@ def user_data_dir() -> Path:
 
 
 def data_roots(data_dir: str | os.PathLike | None = None) -> list[tuple[str, Path]]:
-    """The folders the rule searches, in order, as (where it came from, folder)."""
+    """The writable-in-principle folders of the rule, in order, as (where from, folder)."""
     roots = []
     if data_dir is not None:
         roots.append(("data_dir argument", Path(data_dir).expanduser()))
@@ -66,20 +74,28 @@ def data_roots(data_dir: str | os.PathLike | None = None) -> list[tuple[str, Pat
     return roots
 
 
+def _places(dataset: Dataset | None, data_dir) -> list[tuple[str, Path, list[Path]]]:
+    """Every place of the rule: (where from, root, its folders to look in, in order)."""
+    system = [("system dataset folder", Path(d)) for d in (dataset.system_dirs if dataset
+                                                           else ())]
+    places = []
+    for label, root in data_roots(data_dir) + system:
+        folders = [root / dataset.name, root] if dataset else [root]
+        for folder in folders:
+            if folder.exists() and not os.access(folder, os.R_OK | os.X_OK):
+                raise PermissionError(
+                    f"the data folder {folder} ({label}) exists but cannot be read. Fix its "
+                    f"permissions (chmod u+rx) or point {ENV_VAR} at another folder.")
+        places.append((label, root, folders))
+    return places
+
+
 def _get(name: str) -> Dataset:
     if name not in DATASETS:
         known = ", ".join(sorted(DATASETS))
-        raise KeyError(f"dataset should be one of {known}, but got dataset={name!r}.")
+        _checks.fail(ValueError, "dataset", f"one of {known}", name,
+                     "Run `python -m d2lutils data where` to list them.")
     return DATASETS[name]
-
-
-def _find_in(folder: Path, dataset: Dataset) -> Path | None:
-    """The folder holding every file of dataset: folder/<name>/ or folder itself."""
-    for candidate in (folder / dataset.name, folder):
-        found = [_existing(candidate, fname) for fname, _, _ in dataset.files()]
-        if all(found):
-            return candidate
-    return None
 
 
 def _existing(folder: Path, fname: str) -> Path | None:
@@ -100,18 +116,12 @@ def dataset_file(folder: Path, fname: str) -> Path:
 
 
 def _search(dataset: Dataset, data_dir) -> tuple[Path | None, list[str]]:
+    """The first folder holding every file of dataset, and the places looked in."""
     looked = []
-    system = [("system dataset folder", Path(d)) for d in dataset.system_dirs]
-    places = data_roots(data_dir) + system
-    for label, root in places:
-        for folder in (root, root / dataset.name):
-            if folder.exists() and not os.access(folder, os.R_OK | os.X_OK):
-                raise PermissionError(
-                    f"the data folder {folder} ({label}) exists but cannot be read. Fix its "
-                    f"permissions (chmod u+rx) or point {ENV_VAR} at another folder.")
-        found = _find_in(root, dataset)
-        if found is not None:
-            return found, looked
+    for label, root, folders in _places(dataset, data_dir):
+        for folder in folders:
+            if all(_existing(folder, fname) for fname, _, _ in dataset.files()):
+                return folder, looked
         state = "" if root.exists() else " (does not exist)"
         looked.append(f"{root / dataset.name}  [{label}]{state}")
     return None, looked
@@ -136,15 +146,13 @@ def first_writable_root(data_dir: str | os.PathLike | None = None) -> Path:
                           f"set {ENV_VAR} to a folder you can write to.")
 
 
-def _writable_target(dataset: Dataset, data_dir) -> Path:
-    return first_writable_root(data_dir) / dataset.name
-
-
-def _fix_text(dataset: Dataset, looked: list[str], error: Exception | None) -> str:
+def _fix_text(dataset: Dataset, looked: list[str], error: Exception | None,
+              source: str | os.PathLike | None = None) -> str:
     lines = [f"Dataset {dataset.name!r} was not found. Looked in:"]
     lines += [f"  - {place}" for place in looked]
     if error is not None:
-        lines.append(f"and downloading it failed: {error}")
+        how = f"copying it from {source}" if source is not None else "downloading it"
+        lines.append(f"and {how} failed: {error}")
     lines.append("Fix it in one of these ways:")
     if dataset.apt_package:
         lines.append(f"  - on Debian/Ubuntu: sudo apt-get install {dataset.apt_package}")
@@ -159,24 +167,78 @@ def locate(name: str, data_dir: str | os.PathLike | None = None,
            download: bool = True, source: str | os.PathLike | None = None) -> Path:
     """Return the folder holding dataset name, following the rule above.
 
-    If it is found nowhere, copy it from source (a folder with the files) or download it,
+    If it is found nowhere, copy it from source (a folder holding the files, directly or in
+    a <dataset>/ sub-folder; never the network), else download it if download is true,
     verified, into the first writable data root."""
     dataset = _get(name)
     found, looked = _search(dataset, data_dir)
     if found is not None:
         return found
-    if not download and source is None:
+    if source is None and not download:
         raise FileNotFoundError(_fix_text(dataset, looked, None))
-    target = _writable_target(dataset, data_dir)
+    target = first_writable_root(data_dir) / dataset.name
     try:
         for fname, url, sha1 in dataset.files():
             if is_verified(target / fname, sha1):
                 continue
-            local = _existing(Path(source), fname) if source is not None else None
-            if local is not None:  # keep its name: an uncompressed twin is hashed as is
-                copy_verified(local, target / local.name, sha1)
-            else:
+            if source is None:
                 download_url(url, target / fname, sha1)
+                continue
+            local = _existing(Path(source) / dataset.name, fname) or \
+                _existing(Path(source), fname)
+            if local is None:
+                raise FileNotFoundError(
+                    f"{fname} is not in the source folder {source} (nor in its "
+                    f"{dataset.name}/ sub-folder), and a source means: do not download. Put "
+                    f"the file there, or fetch without --source to download it.")
+            copy_verified(local, target / local.name, sha1)  # a twin keeps its own name
     except OSError as exc:
-        raise FileNotFoundError(_fix_text(dataset, looked, exc)) from exc
+        raise FileNotFoundError(_fix_text(dataset, looked, exc, source)) from exc
     return target
+
+
+# ---------------------------------------------------------- the book's download functions
+
+
+def _dataset_of(hub_name: str) -> Dataset | None:
+    return next((d for d in DATASETS.values() if hub_name in d.hub_names), None)
+
+
+def download(name: str, cache_dir: str | os.PathLike | None = None) -> str:
+    """Return the local path of the DATA_HUB file name, downloading it only if needed.
+
+    A verified copy is looked for by the data rule (cache_dir first), in every place and
+    layout where() looks; if there is none, the file is downloaded into
+    <first writable root>/<dataset>/ (the root itself for a file of no known dataset)."""
+    if name not in DATA_HUB:
+        known = ", ".join(sorted(DATA_HUB))
+        _checks.fail(ValueError, "name", "a key of DATA_HUB", name,
+                     f"Known names: {known}. Register a new file with "
+                     f"DATA_HUB[name] = (url, sha1).")
+    url, sha1 = DATA_HUB[name]
+    fname = _file_name(name)
+    dataset = _dataset_of(name)
+    for _, _, folders in _places(dataset, cache_dir):
+        for folder in folders:
+            path = _existing(folder, fname)
+            if path is not None and is_verified(path, sha1):
+                return str(path)
+    target = first_writable_root(cache_dir)
+    target = target / dataset.name if dataset else target
+    return str(download_url(url, target / fname, sha1))
+
+
+def download_extract(name: str, folder: str | None = None) -> str:
+    """Download a DATA_HUB archive, extract it beside itself, and return the folder."""
+    archive = Path(download(name))
+    data_dir = archive.name
+    for suffix in (".zip", ".tar.gz", ".tgz", ".tar"):
+        data_dir = data_dir.removesuffix(suffix)
+    extract(archive, archive.parent)
+    return str(archive.parent / folder) if folder else str(archive.parent / data_dir)
+
+
+def download_all() -> None:
+    """Download every file in DATA_HUB that is not found locally (the book's helper)."""
+    for name in DATA_HUB:
+        download(name)

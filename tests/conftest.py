@@ -1,5 +1,9 @@
 """Shared pytest fixtures.
 
+Data: `data_home` moves every writable place of the data rule into tmp_path, and the
+marker `@pytest.mark.needs_data("time-machine")` skips a test, with the fix, where a real
+dataset is not provisioned.
+
 RISE browser fixtures (issue 9, tests/test_browser_rise.py), all prefixed `rise_`:
 a JupyterLab server on 127.0.0.1 with a token, serving a throw-away copy of notebooks/
 (running cells in the slideshow changes the notebook, and JupyterLab autosaves), headless
@@ -26,6 +30,33 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def data_home(tmp_path, monkeypatch) -> Path:
+    """No $D2L_DATA_DIR and a user data directory under tmp_path (on every platform), so a
+    test sees only the data it puts there (and the system dataset folders).  Returns the
+    user data directory."""
+    from d2lutils import paths
+
+    monkeypatch.delenv("D2L_DATA_DIR", raising=False)
+    for var in ("XDG_CACHE_HOME", "LOCALAPPDATA", "HOME", "USERPROFILE"):
+        monkeypatch.setenv(var, str(tmp_path / "home"))
+    return paths.user_data_dir()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "needs_data(name): skip unless the dataset is "
+                                       "provisioned (python -m d2lutils data fetch)")
+
+
+def pytest_runtest_setup(item):
+    for marker in item.iter_markers("needs_data"):
+        from d2lutils import paths
+
+        if paths.where(marker.args[0]) is None:
+            pytest.skip(f"the dataset {marker.args[0]!r} is not provisioned on this machine; "
+                        "run `make data` (python -m d2lutils data fetch)")
 
 
 @pytest.fixture(scope="session")

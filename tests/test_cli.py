@@ -6,6 +6,7 @@ folder (Debian's Fashion-MNIST) stays visible, so its lines depend on the machin
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -16,6 +17,7 @@ from _loopback import LoopbackServer
 from d2lutils import cli, paths
 
 REAL_TIME_MACHINE = paths.where("time-machine")  # looked up before any test changes the env
+REAL_KAGGLE = paths.where("kaggle-house")
 SYSTEM_FASHION_MNIST = next((d for d in paths.DATASETS["fashion-mnist"].system_dirs
                              if os.path.isfile(os.path.join(d, "train-images-idx3-ubyte.gz"))),
                             None)
@@ -34,11 +36,9 @@ def env(tmp_path):
 
 
 @pytest.fixture
-def isolated(tmp_path, monkeypatch):
+def isolated(tmp_path, data_home, monkeypatch):
     """The same isolation as env, for cli.main() called in this process."""
     monkeypatch.setenv("D2L_DATA_DIR", str(tmp_path / "data"))
-    for var in ("XDG_CACHE_HOME", "LOCALAPPDATA", "HOME"):
-        monkeypatch.setenv(var, str(tmp_path / "cache"))
     return tmp_path
 
 
@@ -85,10 +85,14 @@ def test_fetch_from_source_then_where_and_verify(env, tmp_path):
     rows = lines_of(run(env, "data", "where").stdout)
     assert rows["time-machine"].split()[1] == str(target)
 
-    result = run(env, "data", "verify")
-    verify_lines = [line.split() for line in result.stdout.splitlines()]
-    assert ["time-machine", "ok", str(target / "timemachine.txt")] in verify_lines
-    assert result.returncode == (0 if SYSTEM_FASHION_MNIST else 1)
+    result = run(env, "data", "verify", "time-machine")
+    assert result.stdout.split() == ["time-machine", "ok", str(target / "timemachine.txt")]
+    assert result.returncode == 0
+    result = run(env, "data", "verify")  # every dataset: kaggle-house is missing here
+    assert ["time-machine", "ok", str(target / "timemachine.txt")] in [
+        line.split() for line in result.stdout.splitlines()]
+    assert lines_of(result.stdout)["kaggle-house"].split()[1] == "MISSING"
+    assert result.returncode == 1
 
 
 def test_fetch_refuses_a_bad_source(isolated, capsys):
@@ -108,7 +112,7 @@ def test_fetch_downloads_what_is_missing(env, tmp_path):
         code = textwrap.dedent(f"""
             import sys
             from d2lutils import cli
-            from d2lutils.download import DATA_HUB
+            from d2lutils.hub import DATA_HUB
             DATA_HUB["time_machine"] = ({server.url('/timemachine.txt')!r},
                                            {hashlib.sha1(text).hexdigest()!r})
             sys.exit(cli.main(["data", "fetch", "time-machine"]))
@@ -192,19 +196,31 @@ def test_bad_commands_show_usage(args, capsys):
 def test_unknown_dataset_names_the_choices(capsys):
     with pytest.raises(SystemExit):
         cli.main(["data", "fetch", "time-machine", "mnist"])
-    assert ("DATASET should be one of fashion-mnist, time-machine, but got mnist"
+    assert ("DATASET should be one of fashion-mnist, kaggle-house, time-machine, but got mnist"
             in capsys.readouterr().err)
 
 
 @needs_time_machine
+@pytest.mark.skipif(REAL_KAGGLE is None, reason="the Kaggle house prices are not provisioned")
 @pytest.mark.skipif(SYSTEM_FASHION_MNIST is None,
                     reason="fetching everything would download Fashion-MNIST")
 def test_fetch_everything_as_make_data_does(isolated, capsys):
-    code, out, _ = call(capsys, "data", "fetch", "--source", str(REAL_TIME_MACHINE))
+    # `make data`: copy what the shared folder holds (flat, as ../shared/data is), then
+    # find (Debian's Fashion-MNIST) or download the rest
+    shared = isolated / "shared"
+    shared.mkdir()
+    for folder in (REAL_TIME_MACHINE, REAL_KAGGLE):
+        for path in folder.iterdir():
+            shutil.copy(path, shared / path.name)
+    code, out, _ = call(capsys, "data", "fetch", "--source", str(shared), "time-machine",
+                        "kaggle-house")
+    assert code == 0
+    code, out, _ = call(capsys, "data", "fetch")
     assert code == 0
     rows = lines_of(out)
     assert rows["fashion-mnist"].split()[1] == SYSTEM_FASHION_MNIST
-    assert rows["time-machine"].split()[1] == str(isolated / "data" / "time-machine")
+    for name in ("time-machine", "kaggle-house"):
+        assert rows[name].split()[1] == str(isolated / "data" / name)
 
 
 def test_an_unreadable_data_folder_is_reported_not_raised(isolated, monkeypatch, capsys):

@@ -1,4 +1,5 @@
-"""download.py: real downloads from a loopback HTTP server, and safe archive extraction."""
+"""hub.py and the book's download functions: real downloads from a loopback HTTP server,
+verified atomic writes, and safe archive extraction."""
 
 import gzip
 import hashlib
@@ -15,7 +16,7 @@ from _loopback import LoopbackServer
 import d2lutils as d2l
 
 # The module, not the function d2lutils.download that shadows its name on the package.
-dl = importlib.import_module("d2lutils.download")
+dl = importlib.import_module("d2lutils.hub")
 
 BODY = b"It was the best of times, it was the worst of times.\n" * 2000
 BODY_SHA1 = hashlib.sha1(BODY).hexdigest()
@@ -29,12 +30,9 @@ def server():
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
+def cache(data_home):
     """The user data directory, moved into tmp_path on every platform."""
-    monkeypatch.delenv("D2L_DATA_DIR", raising=False)
-    for var in ("XDG_CACHE_HOME", "LOCALAPPDATA", "HOME"):
-        monkeypatch.setenv(var, str(tmp_path / "home"))
-    return d2l.user_data_dir()
+    return data_home
 
 
 def _leftovers(folder):
@@ -139,8 +137,48 @@ def test_download_replaces_a_corrupt_cache(server, cache, monkeypatch):
 
 
 def test_download_unknown_name():
-    with pytest.raises(KeyError, match="name should be a key of DATA_HUB, but got name='nope'"):
+    with pytest.raises(ValueError, match="name should be a key of DATA_HUB, but got name='nope'"
+                                         r"\. Known names: .*kaggle_house_train.*DATA_HUB\[name\]"):
         d2l.download("nope")
+
+
+def test_book_style_gz_entries_are_verified_by_the_file_too(server, tmp_path):
+    # The book's DATA_HUB holds the SHA-1 of the .gz file itself: that is accepted as well
+    packed = gzip.compress(BODY, mtime=1)
+    server.files["/c.gz"] = packed
+    dest = dl.download_url(server.url("/c.gz"), tmp_path / "c.gz", hashlib.sha1(packed).hexdigest())
+    assert dl.is_verified(dest, hashlib.sha1(packed).hexdigest())
+    assert dl.is_verified(dest, BODY_SHA1)  # and its content's
+    assert not dl.is_verified(dest, "0" * 40)
+
+
+@pytest.mark.skipif(not hasattr(os, "umask"), reason="no umask on this platform")
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664)])
+def test_new_files_follow_the_umask(server, tmp_path, umask, mode):
+    # A data folder shared by a lab's users must stay readable: no 0600 temp-file modes
+    old = os.umask(umask)
+    try:
+        dest = dl.download_url(server.url("/book.txt"), tmp_path / "book.txt", BODY_SHA1)
+        copy = dl.copy_verified(dest, tmp_path / "copy" / "book.txt", BODY_SHA1)
+    finally:
+        os.umask(old)
+    assert dest.stat().st_mode & 0o777 == mode
+    assert copy.stat().st_mode & 0o777 == mode
+
+
+def test_download_all(server, cache, monkeypatch):
+    server.files["/c.txt"] = b"c"
+    monkeypatch.setattr(dl, "DATA_HUB", {})  # only the two entries below
+    import d2lutils.paths as paths
+
+    monkeypatch.setattr(paths, "DATA_HUB", dl.DATA_HUB)
+    dl.DATA_HUB["book"] = (server.url("/book.txt"), BODY_SHA1)
+    dl.DATA_HUB["c"] = (server.url("/c.txt"), hashlib.sha1(b"c").hexdigest())
+    assert d2l.download_all() is None
+    assert sorted(server.requests) == ["/book.txt", "/c.txt"]
+    assert (cache / "c.txt").read_bytes() == b"c"
+    d2l.download_all()
+    assert len(server.requests) == 2  # both found: nothing asked for
 
 
 def test_gz_files_are_verified_by_their_content(server, tmp_path):

@@ -51,11 +51,8 @@ def make_tiny_fashion_mnist(folder, n_train=7, n_test=3, compress=True):
 
 
 @pytest.fixture
-def isolated(tmp_path, monkeypatch):
+def isolated(tmp_path, data_home, monkeypatch):
     """No data anywhere but where the test puts it: env, user cache and system dirs in tmp."""
-    monkeypatch.delenv("D2L_DATA_DIR", raising=False)
-    for var in ("XDG_CACHE_HOME", "LOCALAPPDATA", "HOME"):
-        monkeypatch.setenv(var, str(tmp_path / "home"))
     fm = paths.DATASETS["fashion-mnist"]
     monkeypatch.setitem(paths.DATASETS, "fashion-mnist", dataclasses.replace(
         fm, system_dirs=(str(tmp_path / "system"),)))

@@ -12,7 +12,7 @@ from _loopback import LoopbackServer
 
 from d2lutils import paths
 
-dl = importlib.import_module("d2lutils.download")  # the module, not d2lutils.download()
+dl = importlib.import_module("d2lutils.hub")  # the module, not d2lutils.download()
 
 TEXT = b"The Time Traveller (for so it will be convenient to speak of him)\n" * 100
 TEXT_SHA1 = hashlib.sha1(TEXT).hexdigest()
@@ -162,9 +162,63 @@ def test_debian_files_can_be_staged(places):
 
 
 def test_unknown_dataset():
-    with pytest.raises(KeyError, match="dataset should be one of fashion-mnist, time-machine, "
-                                       "but got dataset='mnist'"):
+    with pytest.raises(ValueError, match="dataset should be one of fashion-mnist, kaggle-house, "
+                                         "time-machine, but got dataset='mnist'. Run `python"):
         paths.where("mnist")
+
+
+def test_a_source_never_means_the_network(places, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for download in (False, True):
+        with pytest.raises(FileNotFoundError, match="is not in the source folder .* a source "
+                                                    "means: do not download"):
+            paths.locate("time-machine", places["arg"], download=download, source=empty)
+    assert places["server"].requests == []
+
+
+def test_a_source_may_hold_the_dataset_folder(places, tmp_path):
+    source = _put(tmp_path / "src", nested=True).parent  # src/time-machine/timemachine.txt
+    assert paths.locate("time-machine", places["arg"], download=False, source=source) == \
+        places["arg"] / "time-machine"
+    assert places["server"].requests == []
+
+
+@pytest.mark.parametrize("key, nested", [("arg", True), ("arg", False), ("env", True),
+                                         ("user", True), ("system", True), ("system", False)])
+def test_the_books_download_agrees_with_where(places, key, nested):
+    # d2l.download(name) looks in every place and layout where() looks
+    folder = _put(places[key], nested=nested)
+    assert paths.where("time-machine", places["arg"]) == folder
+    assert paths.download("time_machine", places["arg"]) == str(folder / FNAME)
+    assert places["server"].requests == []
+
+
+def test_the_books_download_uses_the_dataset_folder(places):
+    path = paths.download("time_machine", places["arg"])
+    assert path == str(places["arg"] / "time-machine" / FNAME)  # as `data fetch` puts it
+    assert paths.where("time-machine", places["arg"]) == places["arg"] / "time-machine"
+    assert places["server"].requests == ["/timemachine.txt"]
+
+
+def test_no_import_cycle_between_the_rule_and_the_hub():
+    import ast
+    from pathlib import Path
+
+    package = Path(paths.__file__).parent
+    graph = {}
+    for module in package.glob("*.py"):
+        tree = ast.parse(module.read_text(encoding="utf-8"))
+        graph[module.stem] = {node.module.split(".")[0] if node.module else alias.name
+                              for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                              and node.level == 1 for alias in node.names}
+
+    def reaches(start, goal, seen=()):
+        return any(n == goal or (n not in seen and reaches(n, goal, (*seen, n)))
+                   for n in graph.get(start, ()))
+
+    cycles = [m for m in graph if m != "__init__" and reaches(m, m)]
+    assert cycles == [], f"modules importing themselves through others: {cycles}"
 
 
 def _deny(monkeypatch, denied, mode_bit):

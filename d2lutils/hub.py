@@ -1,7 +1,9 @@
-"""The book's DATA_HUB, plus downloads that are verified and atomic.
+"""The book's DATA_HUB, and how its files arrive: verified, atomic downloads and copies,
+and safe extraction.  Where files are looked for is the data rule's job (paths.py).
 
 A file is written to a temporary name beside its destination, checked against its SHA-1,
-and only then renamed: an interrupted or corrupted download never sits under the final name."""
+and only then renamed: an interrupted or corrupted download never sits under the final name.
+Files are created with the user's umask, so a shared data folder stays readable by all."""
 
 from __future__ import annotations
 
@@ -9,9 +11,9 @@ import gzip
 import hashlib
 import http.client
 import os
+import secrets
 import shutil
 import tarfile
-import tempfile
 import urllib.error
 import urllib.request
 import zipfile
@@ -20,10 +22,15 @@ from pathlib import Path
 DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 
-# name -> (url, sha1).  For a plain .gz file the SHA-1 is of its decompressed content,
-# because mirrors (Debian among them) re-compress the same bytes differently.
-DATA_HUB: dict[str, tuple[str, str]] = {
+# name -> (url, sha1).  For a plain .gz file the SHA-1 may be of the file (as the book's
+# entries are) or of its decompressed content (ours for Fashion-MNIST: mirrors, Debian among
+# them, re-compress the same bytes differently); a file matching either is accepted.
+DATA_HUB: dict[str, tuple[str, str | None]] = {
     "time_machine": (DATA_URL + "timemachine.txt", "090b5e7e70c295757f55df93cb0a180b9691891a"),
+    "kaggle_house_train": (DATA_URL + "kaggle_house_pred_train.csv",
+                           "585e9cc93e70b39160e7921475f9bcd7d31219ce"),
+    "kaggle_house_test": (DATA_URL + "kaggle_house_pred_test.csv",
+                          "fa19780a7b011d9b009e8bff8e99922a8ee2eb90"),
     "fashion_mnist_train_images": (FASHION_MNIST_URL + "train-images-idx3-ubyte.gz",
                                    "b9bd999c0106c9b8b4b0cefce58c9a6060f27095"),
     "fashion_mnist_train_labels": (FASHION_MNIST_URL + "train-labels-idx1-ubyte.gz",
@@ -37,30 +44,38 @@ DATA_HUB: dict[str, tuple[str, str]] = {
 _CHUNK = 1 << 20
 
 
-def file_sha1(path: Path, name: str | None = None) -> str:
-    """SHA-1 of a file; a plain .gz file is hashed after decompression (see DATA_HUB).
+def _is_plain_gzip(name: str) -> bool:
+    return name.endswith(".gz") and not name.endswith(".tar.gz")
 
-    name (default: the file's own name) decides whether it is a .gz file, so a temporary
-    .part file is hashed the way its final name will be."""
-    path = Path(path)
-    name = name or path.name
-    is_gzip = name.endswith(".gz") and not name.endswith(".tar.gz")
+
+def file_sha1(path: Path, decompress: bool = False) -> str:
+    """SHA-1 of a file's bytes, or of its decompressed content (decompress=True, for .gz)."""
     sha1 = hashlib.sha1()
-    with (gzip.open(path, "rb") if is_gzip else open(path, "rb")) as f:
+    with (gzip.open(path, "rb") if decompress else open(path, "rb")) as f:
         while chunk := f.read(_CHUNK):
             sha1.update(chunk)
     return sha1.hexdigest()
 
 
+def _matches(path: Path, sha1: str, name: str) -> tuple[bool, str]:
+    """(whether path matches sha1, the hash seen); name decides whether it is a .gz file,
+    so a temporary .part file is judged the way its final name will be."""
+    got = file_sha1(path)
+    if got == sha1 or not _is_plain_gzip(name):
+        return got == sha1, got
+    content = file_sha1(path, decompress=True)
+    return content == sha1, f"{got} (decompressed: {content})"
+
+
 def is_verified(path: Path, sha1: str | None) -> bool:
-    """True if path exists and matches sha1 (any existing file when sha1 is None)."""
+    """True if path is a file matching sha1 (any existing file when sha1 is None)."""
     path = Path(path)
     if not path.is_file():
         return False
     if sha1 is None:
         return True
     try:
-        return file_sha1(path) == sha1
+        return _matches(path, sha1, path.name)[0]
     except (OSError, EOFError, gzip.BadGzipFile):
         return False
 
@@ -69,10 +84,10 @@ def _check_sha1(tmp: Path, dest: Path, sha1: str | None, what: str, fix: str) ->
     if sha1 is None:
         return
     try:
-        got = file_sha1(tmp, dest.name)
+        ok, got = _matches(tmp, sha1, dest.name)
     except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        got = f"unreadable ({exc})"
-    if got != sha1:
+        ok, got = False, f"unreadable ({exc})"
+    if not ok:
         raise OSError(f"{what} failed its SHA-1 check: expected {sha1}, got {got}. "
                       f"Nothing was saved. {fix}")
 
@@ -80,8 +95,10 @@ def _check_sha1(tmp: Path, dest: Path, sha1: str | None, what: str, fix: str) ->
 def _atomic_write(dest: Path, write, sha1: str | None, what: str, fix: str) -> Path:
     """Call write(file) on a temp file beside dest, verify it, then rename it to dest."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
+    tmp = dest.parent / f".{dest.name}.{secrets.token_hex(6)}.part"
+    # 0o666 minus the umask, as any new file: tempfile.mkstemp would make it 0o600, and a
+    # data folder shared by a lab's users would then be readable by its first user only
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:
             write(f)
@@ -141,27 +158,6 @@ def copy_verified(src: Path, dest: Path, sha1: str | None = None) -> Path:
                          f"Replace {src} with an intact copy.")
 
 
-def download(name: str, cache_dir: str | os.PathLike | None = None) -> str:
-    """Return the local path of a DATA_HUB file, downloading it only if needed.
-
-    A verified copy is looked for by the data-directory rule (cache_dir, $D2L_DATA_DIR,
-    the user data directory); if there is none, the file is downloaded into the first
-    of those folders that is writable."""
-    from .paths import data_roots, first_writable_root
-
-    if name not in DATA_HUB:
-        known = ", ".join(sorted(DATA_HUB))
-        raise KeyError(f"name should be a key of DATA_HUB, but got name={name!r}. "
-                       f"Known names: {known}. Register new files with "
-                       f"DATA_HUB[name] = (url, sha1).")
-    url, sha1 = DATA_HUB[name]
-    fname = url.split("/")[-1]
-    for _, root in data_roots(cache_dir):
-        if is_verified(root / fname, sha1):
-            return str(root / fname)
-    return str(download_url(url, first_writable_root(cache_dir) / fname, sha1))
-
-
 def _refuse_escapes(members: list[tuple[str, str]], folder: Path) -> None:
     """members: (member name, path it writes or points to, relative to folder)."""
     root = folder.resolve()
@@ -202,14 +198,3 @@ def extract(archive: Path, folder: Path) -> None:
     else:
         raise ValueError(f"archive should be a .zip, .tar, .tar.gz or .tgz file, but got "
                          f"archive={str(archive)!r}. Extract it by hand instead.")
-
-
-def download_extract(name: str, folder: str | None = None) -> str:
-    """Download a DATA_HUB archive, extract it beside itself, and return the folder."""
-    archive = Path(download(name))
-    base_dir = archive.parent
-    data_dir = archive.name
-    for suffix in (".zip", ".tar.gz", ".tgz", ".tar"):
-        data_dir = data_dir.removesuffix(suffix)
-    extract(archive, base_dir)
-    return str(base_dir / folder) if folder else str(base_dir / data_dir)

@@ -5,7 +5,10 @@ for how to opt in with torch.device('mps') and what does not work there yet."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
+from torch import nn
 
 
 def cpu() -> torch.device:
@@ -34,3 +37,24 @@ def try_all_gpus() -> list[torch.device]:
     """Return every CUDA device, or [cpu()] if there is none."""
     devices = [gpu(i) for i in range(num_gpus())]
     return devices if devices else [cpu()]
+
+
+def net_device(net: nn.Module | Callable) -> torch.device | None:
+    """The device net's parameters live on (None for a function with no parameters), so the
+    training helpers can move each minibatch there."""
+    if isinstance(net, nn.Module):
+        tensor = next(net.parameters(), None)
+        if tensor is None:
+            tensor = next(net.buffers(), None)
+        return tensor.device if tensor is not None else None
+    params = getattr(net, "params", None)  # RNNModelScratch and other from-scratch models
+    if params:
+        return params[0].device
+    return None
+
+
+def to_device(tensor: torch.Tensor, device: torch.device | None) -> torch.Tensor:
+    """tensor on device (unchanged when device is None or already right)."""
+    if device is None or tensor.device == device:
+        return tensor
+    return tensor.to(device)

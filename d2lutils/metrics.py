@@ -1,15 +1,19 @@
 """Counting what training measures: Accumulator, Timer, accuracy, evaluate_accuracy/loss.
 
-The loops keep per-batch results as tensors and add them up once per pass: a Python
-float per batch costs a conversion (and, on a GPU, a sync) for every minibatch."""
+The loops keep per-batch results as tensors on the net's device and add them up there; one
+number crosses to the host per pass.  A Python float per batch would cost a conversion
+(and, on a GPU, a wait for the device) for every minibatch."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import torch
+from torch import nn
+
+from .devices import net_device, to_device
 
 
 def _to_float(value) -> float:
@@ -68,7 +72,7 @@ class Timer:
         return f"Timer(laps={len(self.times)})"
 
 
-def _check_batch(y_hat: torch.Tensor, y: torch.Tensor, name: str = "y_hat") -> None:
+def check_batch(y_hat: torch.Tensor, y: torch.Tensor, name: str = "y_hat") -> None:
     """y_hat should hold one row per label in y (the most common mistake: a missing flatten)."""
     if y_hat.dim() == 0 or y_hat.shape[0] != y.shape[0]:
         raise ValueError(
@@ -78,6 +82,21 @@ def _check_batch(y_hat: torch.Tensor, y: torch.Tensor, name: str = "y_hat") -> N
             f"and that predictions and labels come from the same minibatch.")
 
 
+def check_classes(y_hat: torch.Tensor, y: torch.Tensor, name: str = "net(X)") -> None:
+    """Class scores y_hat (n, q) need q > every label in y: a net with too few outputs
+    otherwise fails deep inside the loss ("Target 9 is out of bounds").  Call it with y
+    still on the CPU (as loaders yield it), so that it costs no device transfer."""
+    if y_hat.dim() != 2 or y_hat.shape[1] < 2 or y.is_floating_point() or y.numel() == 0:
+        return
+    low, high = int(y.min()), int(y.max())
+    if low < 0 or high >= y_hat.shape[1]:
+        raise ValueError(
+            f"{name} should have one output per class, {high + 1} or more for labels in "
+            f"[{low}, {high}], but got {name}.shape[1]={y_hat.shape[1]}. Make the last layer "
+            f"as wide as the number of classes (e.g. nn.Linear(256, 10) for Fashion-MNIST), "
+            f"and labels 0..q-1.")
+
+
 def _predicted_labels(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """Labels from class scores (n, q) by argmax, or y_hat itself if it already holds labels."""
     if y_hat.dim() > 1 and y_hat.shape[1] > 1:
@@ -85,32 +104,18 @@ def _predicted_labels(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return y_hat.reshape(y.shape)
 
 
+def count_correct(y_hat: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Correct predictions in a batch, as a tensor on y_hat's device (no host transfer)."""
+    return (_predicted_labels(y_hat, y).type(y.dtype) == y).sum()
+
+
 def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
     """Number of correct predictions (a float, as in the book; divide by len(y) for a rate).
 
     y_hat holds class scores (n, q) or predicted labels (n,); y holds labels (n,)."""
-    _check_batch(y_hat, y)
+    check_batch(y_hat, y)
     with torch.no_grad():
-        cmp = _predicted_labels(y_hat, y).type(y.dtype) == y
-        return float(cmp.sum())
-
-
-def _count_correct(preds: Sequence[torch.Tensor], labels: Sequence[torch.Tensor]) -> float:
-    """Correct predictions over a whole pass: one comparison and one sum instead of one each
-    per minibatch."""
-    if not preds:
-        return 0.0
-    y = torch.cat([t.reshape(-1) for t in labels])
-    return float((torch.cat([t.reshape(-1) for t in preds]).type(y.dtype) == y).sum())
-
-
-def _eval_mode(net):
-    """Put an nn.Module in eval mode and return a function that restores its mode."""
-    if not isinstance(net, torch.nn.Module):
-        return lambda: None
-    was_training = net.training
-    net.eval()
-    return lambda: net.train(was_training)
+        return float(count_correct(y_hat, y))
 
 
 def _check_not_empty(total: int, name: str) -> None:
@@ -119,38 +124,50 @@ def _check_not_empty(total: int, name: str) -> None:
                          f"non-empty loader, e.g. the test_iter of load_data_fashion_mnist.")
 
 
-def evaluate_accuracy(net, data_iter) -> float:
-    """Accuracy of net over a dataset, in eval mode and without building a graph."""
-    restore = _eval_mode(net)
-    preds, labels, total = [], [], 0
-    try:
-        with torch.no_grad():
-            for X, y in data_iter:
-                y_hat = net(X)
-                _check_batch(y_hat, y, "net(X)")
-                preds.append(_predicted_labels(y_hat, y))
-                labels.append(y)
-                total += y.numel()
-    finally:
-        restore()
+def evaluate_accuracy(net: nn.Module | Callable, data_iter: Iterable) -> float:
+    """Accuracy of net over a dataset, without building a graph.
+
+    An nn.Module is put in eval mode and left there, as in the book (train_epoch_ch3
+    switches back to train mode).  Batches move to the net's device; the count of correct
+    predictions stays there and crosses to the host once."""
+    if isinstance(net, nn.Module):
+        net.eval()
+    device = net_device(net)
+    correct, total = None, 0
+    with torch.no_grad():
+        for X, y in data_iter:
+            y_hat = net(to_device(X, device))
+            check_batch(y_hat, y, "net(X)")
+            if total == 0:
+                check_classes(y_hat, y)
+            hits = count_correct(y_hat, to_device(y, y_hat.device))
+            correct = hits if correct is None else correct + hits
+            total += y.numel()
     _check_not_empty(total, "data_iter")
-    return _count_correct(preds, labels) / total
+    return float(correct) / total
 
 
-def evaluate_loss(net, data_iter, loss) -> float:
-    """Average loss of net over a dataset (loss with reduction='none' or 'mean')."""
-    restore = _eval_mode(net)
-    total, count = 0.0, 0
+def evaluate_loss(net: nn.Module | Callable, data_iter: Iterable, loss: Callable) -> float:
+    """Average loss of net over a dataset, per example (loss with reduction 'none' or
+    'mean'), in eval mode; the net's mode is restored afterwards."""
+    was_training = net.training if isinstance(net, nn.Module) else None
+    if was_training is not None:
+        net.eval()
+    device = net_device(net)
+    total, count = None, 0
     try:
         with torch.no_grad():
             for X, y in data_iter:
-                out = net(X)
+                out = net(to_device(X, device))
+                y = to_device(y, out.device)
                 if out.shape != y.shape and out.numel() == y.numel():
                     y = y.reshape(out.shape)  # regression: (n,) labels against (n, 1) outputs
                 l = loss(out, y)
-                total += float(l.sum()) if l.dim() > 0 else float(l) * y.numel()
+                batch = l.sum() if l.dim() > 0 else l * y.numel()
+                total = batch if total is None else total + batch
                 count += y.numel()
     finally:
-        restore()
+        if was_training is not None:
+            net.train(was_training)
     _check_not_empty(count, "data_iter")
-    return total / count
+    return float(total) / count

@@ -57,6 +57,7 @@ from .rnn import (
     RNNHistory,
     RNNModel,
     RNNModelScratch,
+    evaluate_perplexity,
     grad_clipping,
     predict_ch8,
     train_ch8,
@@ -71,6 +72,7 @@ from .sequences import (
 from .text import Vocab, count_corpus, load_corpus_time_machine, read_time_machine, tokenize
 from .training import (
     History,
+    Predictions,
     linreg,
     predict_ch3,
     sgd,
@@ -82,16 +84,16 @@ from .training import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Accumulator", "Animator", "DATA_HUB", "DATA_URL", "History", "RNNHistory", "RNNModel",
-    "RNNModelScratch", "SeqDataLoader", "TensorBatches", "Timer", "Vocab", "abs", "accuracy",
-    "arange", "argmax", "astype", "concat", "cos", "cosh", "count_corpus", "cpu", "data_iter",
-    "download", "download_all", "download_extract", "evaluate_accuracy", "evaluate_loss", "exp",
-    "eye",
-    "float32", "get_dataloader_workers", "get_fashion_mnist_labels", "gpu", "grad_clipping",
-    "int32", "int64", "linreg", "linspace", "load_array", "load_corpus_time_machine",
-    "load_data_fashion_mnist", "load_data_time_machine", "load_fashion_mnist", "locate", "log",
-    "matmul", "meshgrid", "normal", "num_gpus", "numpy", "ones", "plot", "plt", "predict_ch3",
-    "predict_ch8", "rand", "randn", "read_time_machine", "reduce_mean", "reduce_sum", "reshape",
+    "Accumulator", "Animator", "DATA_HUB", "DATA_URL", "History", "Predictions", "RNNHistory",
+    "RNNModel", "RNNModelScratch", "SeqDataLoader", "TensorBatches", "Timer", "Vocab", "abs",
+    "accuracy", "arange", "argmax", "astype", "concat", "cos", "cosh", "count_corpus", "cpu",
+    "data_iter", "download", "download_all", "download_extract", "evaluate_accuracy",
+    "evaluate_loss", "evaluate_perplexity", "exp", "eye", "float32", "get_dataloader_workers",
+    "get_fashion_mnist_labels", "gpu", "grad_clipping", "int32", "int64", "linreg", "linspace",
+    "load_array", "load_corpus_time_machine", "load_data_fashion_mnist",
+    "load_data_time_machine", "load_fashion_mnist", "locate", "log", "matmul", "meshgrid",
+    "normal", "num_gpus", "numpy", "ones", "plot", "plt", "predict_ch3", "predict_ch8", "rand",
+    "randn", "read_time_machine", "reduce_mean", "reduce_sum", "reshape",
     "seq_data_iter_random", "seq_data_iter_sequential", "set_axes", "set_figsize", "sgd",
     "show_images", "sin", "sinh", "size", "squared_loss", "stack", "synthetic_data", "tanh",
     "tensor", "to", "tokenize", "train_ch3", "train_ch8", "train_epoch_ch3", "train_epoch_ch8",

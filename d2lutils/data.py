@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import torch
 
 from . import _checks
 
 
-def synthetic_data(w: torch.Tensor, b: float, num_examples: int):
+def synthetic_data(w: torch.Tensor | Sequence[float], b: float, num_examples: int
+                   ) -> tuple[torch.Tensor, torch.Tensor]:
     """Generate y = Xw + b + noise (noise ~ N(0, 0.01²)), the chapter-3 regression data."""
     _checks.positive_int("num_examples", num_examples)
     w = torch.as_tensor(w, dtype=torch.float32)
@@ -22,12 +23,19 @@ def synthetic_data(w: torch.Tensor, b: float, num_examples: int):
     return X, y.reshape((-1, 1))
 
 
-def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor):
-    """Yield shuffled minibatches (features, labels); the last one may be short.
+def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor
+              ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Shuffled minibatches (features, labels); the last one may be short.
 
-    A generator: nothing is read until you loop over it, and each loop is one epoch."""
+    Returns a generator, as the book's: it is used up after one pass, so call data_iter
+    again for every epoch.  The arguments are checked here, not at the first batch."""
     _checks.positive_int("batch_size", batch_size)
     _checks.same_length(("features", "labels"), features, labels)
+    return _shuffled_batches(batch_size, features, labels)
+
+
+def _shuffled_batches(batch_size: int, features: torch.Tensor, labels: torch.Tensor
+                      ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     num_examples = len(features)
     indices = list(range(num_examples))
     random.shuffle(indices)  # examples are read in random order
@@ -36,7 +44,8 @@ def data_iter(batch_size: int, features: torch.Tensor, labels: torch.Tensor):
         yield features[batch_indices], labels[batch_indices]
 
 
-def load_array(data_arrays: Sequence[torch.Tensor], batch_size: int, is_train: bool = True):
+def load_array(data_arrays: Sequence[torch.Tensor], batch_size: int, is_train: bool = True
+               ) -> torch.utils.data.DataLoader:
     """A torch DataLoader over tensors, shuffled when is_train (the concise chapter-3 way)."""
     from torch.utils import data
 
@@ -69,14 +78,20 @@ class TensorBatches:
     """Minibatches sliced from tensors held in memory; reshuffled on every iteration.
 
     Iterating it is one epoch; len() is the number of minibatches.  No worker processes,
-    no per-example Python: each batch is one gather of rows per tensor."""
+    no per-example Python: each batch is one gather of rows per tensor.  Every batch is a
+    new tensor, shuffled or not: editing one in place never changes the data or a later
+    epoch.  transform, if given, maps each batch tuple to the one yielded (e.g. resizing
+    images batch by batch instead of all at once)."""
 
-    def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool = False):
+    def __init__(self, tensors: Sequence[torch.Tensor], batch_size: int, shuffle: bool = False,
+                 transform: Callable[[tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...]]
+                 | None = None):
         self.batch_size = _checks.positive_int("batch_size", batch_size)
         for i, t in enumerate(tensors[1:], start=1):
             _checks.same_length(("tensors[0]", f"tensors[{i}]"), tensors[0], t)
         self.tensors = tuple(tensors)
         self.shuffle = shuffle
+        self.transform = transform
 
     @property
     def num_examples(self) -> int:
@@ -87,14 +102,14 @@ class TensorBatches:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, ...]]:
         n, b = self.num_examples, self.batch_size
-        if not self.shuffle:
-            for i in range(0, n, b):
-                yield tuple(t[i: i + b] for t in self.tensors)
-            return
-        order = torch.randperm(n)  # torch's generator: torch.manual_seed fixes the order
+        # torch's generator: torch.manual_seed fixes the order
+        order = torch.randperm(n) if self.shuffle else None
         for i in range(0, n, b):
-            idx = order[i: i + b]
-            yield tuple(_take_rows(t, idx) for t in self.tensors)
+            if order is None:  # a copy, as the gathered rows below are
+                batch = tuple(t[i: i + b].clone() for t in self.tensors)
+            else:
+                batch = tuple(_take_rows(t, order[i: i + b]) for t in self.tensors)
+            yield self.transform(batch) if self.transform is not None else batch
 
     def __repr__(self) -> str:
         return (f"TensorBatches(num_examples={self.num_examples}, batch_size={self.batch_size}, "

@@ -1,13 +1,14 @@
 """Fashion-MNIST read straight from its IDX files into tensors (no torchvision, no PIL).
 
-The four files are found by the data-directory rule (paths.py); parsed tensors are kept
-in memory, so loading twice in one process costs nothing."""
+The four files are found by the data rule (paths.py); the parsed bytes are kept in memory,
+so loading twice in one process costs nothing, and every caller gets tensors of its own."""
 
 from __future__ import annotations
 
 import functools
 import gzip
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import torch
@@ -21,7 +22,7 @@ _LABELS = ["t-shirt", "trouser", "pullover", "dress", "coat",
 _IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
 
 
-def get_fashion_mnist_labels(labels) -> list[str]:
+def get_fashion_mnist_labels(labels: Iterable[int] | torch.Tensor) -> list[str]:
     """Text names of Fashion-MNIST numeric labels."""
     return [_LABELS[int(i)] for i in labels]
 
@@ -65,19 +66,30 @@ def _load_split(folder: Path, is_train: bool) -> tuple[torch.Tensor, torch.Tenso
     return images, labels.long()
 
 
-def load_fashion_mnist(is_train: bool = True, resize=None,
-                       data_dir: str | os.PathLike | None = None):
-    """One split as tensors: X float32 in [0, 1] of shape (n, 1, 28, 28) (or resized), y int64."""
+def load_fashion_mnist(is_train: bool = True, resize: int | tuple[int, int] | None = None,
+                       data_dir: str | os.PathLike | None = None
+                       ) -> tuple[torch.Tensor, torch.Tensor]:
+    """One split as new tensors: X float32 in [0, 1] of shape (n, 1, 28, 28) (or resized),
+    y int64.  Editing them never changes what a later call returns.
+
+    resize here makes the whole resized split at once (60,000 images at 224 x 224 are
+    12 GB): for large sizes use load_data_fashion_mnist, which resizes batch by batch."""
     size = _resize_to(resize)
     images, labels = _load_split(locate("fashion-mnist", data_dir), bool(is_train))
-    X = images.unsqueeze(1).float().div_(255)
+    return _to_float((images.unsqueeze(1),), size)[0], labels.clone()
+
+
+def _to_float(batch: tuple[torch.Tensor, ...], size: tuple[int, int] | None
+              ) -> tuple[torch.Tensor, ...]:
+    """(uint8 images (n, 1, 28, 28), *rest) -> float images in [0, 1], resized if asked."""
+    X = batch[0].float().div_(255)
     if size is not None:
         X = torch.nn.functional.interpolate(X, size=size, mode="bilinear", antialias=True,
                                             align_corners=False)
-    return X, labels
+    return (X, *batch[1:])
 
 
-def _resize_to(resize) -> tuple[int, int] | None:
+def _resize_to(resize: object) -> tuple[int, int] | None:
     """(height, width) for resize=None, an int side length, or a (height, width) pair."""
     if resize is None:
         return None
@@ -91,12 +103,25 @@ def _resize_to(resize) -> tuple[int, int] | None:
     return side, side
 
 
-def load_data_fashion_mnist(batch_size: int, resize=None,
-                            data_dir: str | os.PathLike | None = None):
+def load_data_fashion_mnist(batch_size: int, resize: int | tuple[int, int] | None = None,
+                            data_dir: str | os.PathLike | None = None
+                            ) -> tuple[TensorBatches, TensorBatches]:
     """Return (train_iter, test_iter) over Fashion-MNIST, the training set reshuffled
-    every epoch.  Batches come from memory: X (B, 1, 28, 28) float32, y (B,) int64."""
+    every epoch.  Batches come from memory: X (B, 1, 28, 28) float32, y (B,) int64.
+
+    With resize, the images are kept as bytes and each batch is resized as it is read (as
+    the book's torchvision pipeline does), so resize=224 needs ~50 MB, not 12 GB."""
     _checks.positive_int("batch_size", batch_size)
-    _resize_to(resize)  # a bad resize fails before any file is read
-    train = TensorBatches(load_fashion_mnist(True, resize, data_dir), batch_size, shuffle=True)
-    test = TensorBatches(load_fashion_mnist(False, resize, data_dir), batch_size, shuffle=False)
-    return train, test
+    size = _resize_to(resize)  # a bad resize fails before any file is read
+    if size is None:
+        train = TensorBatches(load_fashion_mnist(True, None, data_dir), batch_size, shuffle=True)
+        test = TensorBatches(load_fashion_mnist(False, None, data_dir), batch_size)
+        return train, test
+    folder = locate("fashion-mnist", data_dir)
+    iters = []
+    for is_train in (True, False):
+        images, labels = _load_split(folder, is_train)
+        iters.append(TensorBatches((images.unsqueeze(1), labels.clone()), batch_size,
+                                   shuffle=is_train, transform=functools.partial(
+                                       _to_float, size=size)))
+    return iters[0], iters[1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import os
 import re
+from collections.abc import Sequence
 
 from . import _checks
 from .paths import DATASETS, dataset_file, locate
@@ -19,7 +20,7 @@ def read_time_machine(data_dir: str | os.PathLike | None = None) -> list[str]:
     return [re.sub("[^A-Za-z]+", " ", line).strip().lower() for line in lines]
 
 
-def tokenize(lines: list[str], token: str = "word") -> list[list[str]]:
+def tokenize(lines: Sequence[str], token: str = "word") -> list[list[str]]:
     """Split each line into word or character tokens."""
     _checks.one_of("token", token, ("word", "char"))
     if isinstance(lines, str):
@@ -30,7 +31,7 @@ def tokenize(lines: list[str], token: str = "word") -> list[list[str]]:
     return [list(line) for line in lines]
 
 
-def count_corpus(tokens) -> collections.Counter:
+def count_corpus(tokens: Sequence) -> collections.Counter:
     """Token frequencies; tokens may be a flat list or a list of token lists."""
     if len(tokens) == 0 or isinstance(tokens[0], list):
         tokens = [token for line in tokens for token in line]
@@ -42,12 +43,11 @@ class Vocab:
 
     Tokens rarer than min_freq map to '<unk>'; reserved_tokens (e.g. '<pad>') follow it."""
 
-    def __init__(self, tokens=None, min_freq: int = 0, reserved_tokens=None):
+    def __init__(self, tokens: Sequence | None = None, min_freq: int = 0,
+                 reserved_tokens: Sequence[str] | None = None):
+        # Vocab() and Vocab([]) are both the '<unk>'-only vocabulary, as in the book
         reserved_tokens = list(reserved_tokens or [])
         counter = count_corpus(tokens if tokens is not None else [])
-        if tokens is not None and not counter:
-            raise ValueError("tokens should hold at least one token, but got an empty token "
-                             "list. Check that the text was read and tokenized (lines not empty).")
         # sorted() is stable: equally frequent tokens keep their first-seen order
         self._token_freqs = sorted(counter.items(), key=lambda x: x[1], reverse=True)
         self.min_freq = min_freq
@@ -89,7 +89,8 @@ class Vocab:
         return f"Vocab(size={len(self)}, min_freq={self.min_freq})"
 
 
-def load_corpus_time_machine(max_tokens: int = -1, data_dir=None):
+def load_corpus_time_machine(max_tokens: int = -1, data_dir: str | os.PathLike | None = None
+                             ) -> tuple[list[int], Vocab]:
     """(corpus, vocab): The Time Machine as a flat list of character indices, and its Vocab."""
     lines = read_time_machine(data_dir)
     tokens = tokenize(lines, "char")

@@ -126,7 +126,7 @@ def test_bad_batch_size_is_refused_everywhere(batch_size, error):
     X, y = torch.zeros(10, 2), torch.zeros(10)
     pattern = rf"batch_size should be a positive integer, but got batch_size={batch_size!r}"
     with pytest.raises(error, match=pattern.replace("(", r"\(").replace(".", r"\.")):
-        next(d2l.data_iter(batch_size, X, y))
+        d2l.data_iter(batch_size, X, y)  # checked when called, not at the first batch
     with pytest.raises(error, match="batch_size should be a positive integer"):
         d2l.load_array((X, y), batch_size)
     with pytest.raises(error, match="batch_size should be a positive integer"):
@@ -144,7 +144,7 @@ def test_features_and_labels_of_different_lengths_are_refused():
     X, y = torch.zeros(10, 2), torch.zeros(9)
     message = r"should have the same number of examples .* len\(features\)=10 and len\(labels\)=9"
     with pytest.raises(ValueError, match=message):
-        next(d2l.data_iter(4, X, y))
+        d2l.data_iter(4, X, y)
     with pytest.raises(ValueError, match=r"len\(data_arrays\[1\]\)=9"):
         d2l.load_array((X, y), 4)
     with pytest.raises(ValueError, match="same number of examples"):
@@ -168,11 +168,24 @@ def test_tensor_batches_gather_matches_indexing(dtype):
         assert Xb.dtype == dtype and torch.equal(Xb, X[yb])
 
 
-def test_tensor_batches_copy_shuffled_rows():
-    X = torch.zeros(10, 2)
-    Xb, _ = next(iter(TensorBatches((X, torch.arange(10)), 4, shuffle=True)))
-    Xb += 1  # changing a shuffled batch in place must not change the dataset
-    assert X.sum() == 0
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_tensor_batches_are_copies_shuffled_or_not(shuffle):
+    # the same rule either way: editing a batch in place never changes the dataset
+    X, y = torch.zeros(10, 2), torch.arange(10)
+    loader = TensorBatches((X, y), 4, shuffle=shuffle)
+    for Xb, yb in loader:
+        Xb += 1
+        yb -= 100
+    assert X.sum() == 0 and torch.equal(y, torch.arange(10))
+    assert all(Xb.sum() == 0 for Xb, _ in loader)
+
+
+def test_tensor_batches_transform_each_batch():
+    X, y = torch.arange(10.0).reshape(10, 1), torch.arange(10)
+    loader = TensorBatches((X, y), 4, transform=lambda batch: (batch[0] * 2, batch[1]))
+    assert [Xb.reshape(-1).tolist() for Xb, _ in loader] == [[0, 2, 4, 6], [8, 10, 12, 14],
+                                                            [16, 18]]
+    assert torch.equal(X.reshape(-1), torch.arange(10.0))
 
 
 def test_tensor_batches_with_tensors_that_require_grad():

@@ -2,6 +2,7 @@
 
 import dataclasses
 import gzip
+import sys
 
 import pytest
 import torch
@@ -89,6 +90,28 @@ def test_resize(isolated, resize, shape):
     X, _ = next(iter(train_iter))
     assert X.shape == (4, 1, *shape) and X.dtype == torch.float32
     assert X.min() >= 0 and X.max() <= 1
+
+
+def test_resizing_batch_by_batch_equals_resizing_all_at_once(isolated):
+    make_tiny_fashion_mnist(isolated / "data")
+    X_all, y_all = load_fashion_mnist(False, resize=(12, 9), data_dir=isolated / "data")
+    _, test_iter = d2l.load_data_fashion_mnist(3, resize=(12, 9), data_dir=isolated / "data")
+    X, y = map(torch.cat, zip(*test_iter))
+    assert torch.equal(y, y_all) and torch.allclose(X, X_all, atol=1e-6)
+
+
+def test_every_caller_gets_tensors_of_its_own(isolated):
+    # the parsed files are cached; what a learner edits in place must not leak into it
+    make_tiny_fashion_mnist(isolated / "data")
+    X, y = load_fashion_mnist(True, data_dir=isolated / "data")
+    X0, y0 = X.clone(), y.clone()
+    X += 1
+    y[:] = 7
+    X2, y2 = load_fashion_mnist(True, data_dir=isolated / "data")
+    assert torch.equal(X2, X0) and torch.equal(y2, y0)
+    train_iter, _ = d2l.load_data_fashion_mnist(4, data_dir=isolated / "data")
+    train_iter.tensors[1][:] = 3  # the loader's own data: a copy too
+    assert torch.equal(load_fashion_mnist(True, data_dir=isolated / "data")[1], y0)
 
 
 @pytest.mark.parametrize("resize, error, message", [
@@ -216,3 +239,22 @@ def test_real_resize():
     X, y = load_fashion_mnist(False, resize=64)
     assert X.shape == (10000, 1, 64, 64) and X.dtype == torch.float32
     assert float(X.min()) >= 0.0 and float(X.max()) <= 1.0
+
+
+@needs_real_data
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss is KiB on Linux")
+def test_resize_224_stays_small(tmp_path):
+    # the book's chapter-7 setting: 60,000 images at 224 x 224 would be 12 GB at once
+    code = ("import resource, d2lutils as d2l\n"
+            "train_iter, test_iter = d2l.load_data_fashion_mnist(128, resize=224)\n"
+            "for i, (X, y) in enumerate(train_iter):\n"
+            "    assert X.shape == (128, 1, 224, 224)\n"
+            "    if i == 3: break\n"
+            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n")
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    peak_kib = int(done.stdout.split()[-1])  # Linux reports KiB
+    assert peak_kib < 2 * 1024 ** 2, f"peak resident memory {peak_kib / 1024:.0f} MiB"

@@ -78,7 +78,7 @@ def _batches(X, y, batch_size):
     return [(X[i: i + batch_size], y[i: i + batch_size]) for i in range(0, len(X), batch_size)]
 
 
-def test_evaluate_accuracy_matches_whole_dataset_and_restores_mode():
+def test_evaluate_accuracy_matches_whole_dataset_and_leaves_eval_mode():
     torch.manual_seed(0)
     net = nn.Sequential(nn.Linear(4, 3), nn.Dropout(0.5))
     X, y = torch.randn(23, 4), torch.randint(0, 3, (23,))
@@ -90,7 +90,28 @@ def test_evaluate_accuracy_matches_whole_dataset_and_restores_mode():
     assert acc == pytest.approx(expected)
     net.train()
     d2l.evaluate_accuracy(net, _batches(X, y, 5))
-    assert net.training  # evaluation does not leave a training net in eval mode
+    assert not net.training  # as in the book: evaluation leaves the net in eval mode
+
+
+def test_evaluate_loss_evaluates_in_eval_mode_and_restores_it():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(4, 1), nn.Dropout(0.5))
+    X, y = torch.randn(20, 4), torch.randn(20)
+    net.train()
+    losses = {d2l.evaluate_loss(net, _batches(X, y, 6), nn.MSELoss()) for _ in range(3)}
+    assert len(losses) == 1 and net.training  # no dropout noise; mode restored
+
+
+def test_a_net_narrower_than_the_labels_is_a_clear_error():
+    net = nn.Linear(4, 3)  # 3 outputs, labels up to 9
+    data = _batches(torch.randn(6, 4), torch.tensor([0, 9, 2, 1, 0, 2]), 3)
+    with pytest.raises(ValueError, match=r"net\(X\) should have one output per class, 10 or "
+                                         r"more for labels in \[0, 9\], but got "
+                                         r"net\(X\)\.shape\[1\]=3\. Make the last layer"):
+        d2l.evaluate_accuracy(net, data)
+    with pytest.raises(ValueError, match="should have one output per class"):
+        d2l.train_epoch_ch3(net, data, nn.CrossEntropyLoss(), torch.optim.SGD(
+            net.parameters(), lr=0.1))
 
 
 def test_evaluate_accuracy_rejects_wrong_output_shape_and_empty_loader():

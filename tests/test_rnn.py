@@ -1,20 +1,17 @@
 """rnn.py: clipping against torch, prediction warm-up, state handling, and training."""
 
+import math
 import random
-import sys
 import warnings
-from pathlib import Path
 
 import pytest
 import torch
+from _book_code import rnn_scratch_parts  # the book's 8.5 functions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
 import d2lutils as d2l
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-from chapter_models import rnn_scratch_parts  # noqa: E402  (the book's 8.5 functions)
 
 
 def _scratch(vocab_size=5, num_hiddens=4, seed=0):
@@ -152,6 +149,7 @@ def test_epoch_perplexity_matches_a_hand_loop():
         torch.testing.assert_close(p, q)
 
 
+@pytest.mark.needs_data("time-machine")
 def test_train_ch8_lowers_perplexity_on_the_time_machine(capsys):
     random.seed(0)
     torch.manual_seed(0)
@@ -166,9 +164,12 @@ def test_train_ch8_lowers_perplexity_on_the_time_machine(capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[-3].startswith("perplexity ") and out[-3].endswith("tokens/sec on cpu")
     assert out[-2].startswith("time traveller") and out[-1].startswith("traveller")
-    assert repr(history).startswith("RNNHistory(epochs=12, perplexity=")
+    assert repr(history) == "RNNHistory(epochs=12: perplexity, tokens_per_sec)"
+    assert str(history).startswith("epoch 12: perplexity ")
+    assert not net.training  # left in eval mode
 
 
+@pytest.mark.needs_data("time-machine")
 def test_train_ch8_rejects_bad_arguments():
     train_iter, vocab = d2l.load_data_time_machine(32, 35)
     net = d2l.RNNModel(nn.RNN(len(vocab), 8), vocab_size=len(vocab))
@@ -214,6 +215,7 @@ def test_train_ch8_keeps_lr_constant_by_default(monkeypatch, capsys):
     assert lrs == [1.0, 1.0, 1.0] and not isinstance(updater, torch.optim.Optimizer)
 
 
+@pytest.mark.needs_data("time-machine")
 def test_train_ch8_with_adam_lowers_perplexity(capsys):
     random.seed(0)
     torch.manual_seed(0)
@@ -224,6 +226,7 @@ def test_train_ch8_with_adam_lowers_perplexity(capsys):
     assert history.perplexity[-1] < 0.7 * history.perplexity[0]
 
 
+@pytest.mark.needs_data("time-machine")
 def test_train_ch8_rejects_bad_optimizer_settings():
     train_iter, vocab = d2l.load_data_time_machine(32, 35)
     net = d2l.RNNModel(nn.RNN(len(vocab), 8), vocab_size=len(vocab))
@@ -233,3 +236,102 @@ def test_train_ch8_rejects_bad_optimizer_settings():
     with pytest.raises(ValueError, match=r"final_lr should be a positive number, but got "
                                          r"final_lr=0\. Pass the learning rate of the last"):
         d2l.train_ch8(net, train_iter, vocab, 1, 5, "cpu", final_lr=0)
+
+
+def _tiny_text(seed=0):
+    vocab = d2l.Vocab(list("the time traveller "))
+    corpus = vocab[list("the time traveller " * 40)]
+    torch.manual_seed(seed)
+    return corpus, vocab
+
+
+def test_predict_ch8_samples_with_a_temperature_and_keeps_greedy_by_default():
+    corpus, vocab = _tiny_text()
+    net = d2l.RNNModel(nn.RNN(len(vocab), 16), len(vocab))
+    greedy = d2l.predict_ch8("the ", 30, net, vocab, "cpu")
+    assert greedy == d2l.predict_ch8("the ", 30, net, vocab, "cpu", temperature=None)
+    torch.manual_seed(1)
+    hot = d2l.predict_ch8("the ", 30, net, vocab, "cpu", temperature=2.0)
+    torch.manual_seed(1)
+    assert d2l.predict_ch8("the ", 30, net, vocab, "cpu", temperature=2.0) == hot  # seeded
+    # a high temperature spreads the choices: more distinct characters than greedy picks
+    assert len(set(hot[4:])) > len(set(greedy[4:]))
+    # a very low temperature is greedy
+    assert d2l.predict_ch8("the ", 30, net, vocab, "cpu", temperature=1e-4) == greedy
+    for bad in (0, -1.0):
+        with pytest.raises(ValueError, match=rf"temperature should be a positive number, but "
+                                             rf"got temperature={bad}"):
+            d2l.predict_ch8("the ", 3, net, vocab, "cpu", temperature=bad)
+    with pytest.raises(ValueError, match=r"num_preds should be a whole number >= 0"):
+        d2l.predict_ch8("the ", -1, net, vocab, "cpu")
+
+
+def test_predict_ch8_runs_in_eval_mode_and_restores_it():
+    corpus, vocab = _tiny_text()
+    net = d2l.RNNModel(nn.RNN(len(vocab), 16, num_layers=2, dropout=0.9), len(vocab))
+    net.train()
+    first = d2l.predict_ch8("the ", 20, net, vocab, "cpu")
+    assert net.training  # restored
+    assert all(d2l.predict_ch8("the ", 20, net, vocab, "cpu") == first for _ in range(3))
+
+
+def test_evaluate_perplexity_of_a_uniform_and_a_perfect_model():
+    corpus, vocab = _tiny_text()
+    data = list(d2l.seq_data_iter_sequential(corpus, 2, 5))
+
+    class Constant(nn.Module):
+        def __init__(self, scores):
+            super().__init__()
+            self.scores = scores
+            self.lin = nn.Linear(1, 1)  # a parameter, so the net has a mode and a device
+
+        def forward(self, X, state):
+            return self.scores(X), state
+
+        def begin_state(self, device, batch_size=1):
+            return torch.zeros(1)
+
+    uniform = Constant(lambda X: torch.zeros(X.numel(), len(vocab)))
+    assert d2l.evaluate_perplexity(uniform, data, "cpu") == pytest.approx(len(vocab), rel=1e-4)
+    # a model that puts probability 0.5 on every right token: perplexity 2
+    targets = iter([Y for _, Y in data])
+
+    def half(X):
+        target = next(targets).T.reshape(-1)
+        scores = torch.full((target.numel(), len(vocab)), -math.inf)
+        scores[range(target.numel()), target] = 0.0
+        scores[range(target.numel()), (target + 1) % len(vocab)] = 0.0
+        return scores
+    assert d2l.evaluate_perplexity(Constant(half), data, "cpu") == pytest.approx(2.0, rel=1e-4)
+    with pytest.raises(ValueError, match="data_iter should yield at least one minibatch"):
+        d2l.evaluate_perplexity(uniform, [], "cpu")
+
+
+def test_train_ch8_reports_held_out_perplexity(capsys):
+    corpus, vocab = _tiny_text()
+    train = list(d2l.seq_data_iter_sequential(corpus[:400], 2, 5))
+    held_out = list(d2l.seq_data_iter_sequential(corpus[400:], 2, 5))
+    net = d2l.RNNModel(nn.RNN(len(vocab), 16), len(vocab))
+    history = d2l.train_ch8(net, train, vocab, 0.01, 12, "cpu", optimizer="adam",
+                            valid_iter=held_out)
+    assert history.valid_epochs == [10, 12] and len(history.valid_perplexity) == 2
+    assert history.valid_perplexity[-1] == pytest.approx(
+        d2l.evaluate_perplexity(net, held_out, "cpu"))
+    assert repr(history) == ("RNNHistory(epochs=12: perplexity, tokens_per_sec, "
+                             "valid_perplexity)")
+    assert "held-out perplexity" in str(history)
+    out = capsys.readouterr().out
+    assert "epoch 10/12: perplexity " in out and ", held-out " in out
+
+
+def test_a_one_shot_iterator_is_refused_for_several_epochs():
+    corpus, vocab = _tiny_text()
+    net = d2l.RNNModel(nn.RNN(len(vocab), 4), len(vocab))
+    with pytest.raises(TypeError, match=r"train_iter should be re-iterable \(one pass per "
+                                        r"epoch\), but got train_iter='generator'"):
+        d2l.train_ch8(net, d2l.seq_data_iter_sequential(corpus, 2, 5), vocab, 1, 2, "cpu")
+
+
+def test_rnn_model_scratch_prints_without_an_address():
+    net = _scratch()
+    assert repr(net) == "RNNModelScratch(vocab_size=5, num_hiddens=4, forward_fn=rnn)"

@@ -60,16 +60,36 @@ def test_too_large_num_steps_or_batch_is_a_clear_error():
     with pytest.raises(ValueError, match=r"batch_size \* num_steps should leave room for one "
                                          r"minibatch .* batch_size=4, num_steps=10 for a corpus "
                                          r"of 30 tokens \(needs at least 51\)"):
-        next(d2l.seq_data_iter_random(list(range(30)), 4, 10))
+        d2l.seq_data_iter_random(list(range(30)), 4, 10)  # checked when called
     with pytest.raises(ValueError, match=r"batch_size=1, num_steps=40 for a corpus of 30"):
-        next(d2l.seq_data_iter_sequential(list(range(30)), 1, 40))
+        d2l.seq_data_iter_sequential(list(range(30)), 1, 40)
     with pytest.raises(ValueError, match=r"num_steps should be a positive integer, but got "
                                          r"num_steps=0"):
-        next(d2l.seq_data_iter_sequential(list(range(30)), 1, 0))
+        d2l.seq_data_iter_sequential(list(range(30)), 1, 0)
+
+
+@pytest.mark.needs_data("time-machine")
+def test_load_data_time_machine_rejects_a_short_corpus_and_a_bad_start():
     with pytest.raises(ValueError, match=r"batch_size \* num_steps .* larger max_tokens"):
         d2l.load_data_time_machine(32, 35, max_tokens=500)
+    with pytest.raises(ValueError, match=r"start should be a token index >= 0, but got "
+                                         r"start=-1"):
+        d2l.load_data_time_machine(32, 35, start=-1)
 
 
+@pytest.mark.needs_data("time-machine")
+def test_held_out_text_follows_the_training_text_with_the_same_vocab():
+    train, vocab = d2l.load_data_time_machine(32, 35)
+    held_out, vocab2 = d2l.load_data_time_machine(32, 35, start=10000)
+    corpus, _ = d2l.load_corpus_time_machine()
+    assert vocab2.idx_to_token == vocab.idx_to_token
+    assert train.corpus == corpus[:10000] and held_out.corpus == corpus[10000:20000]
+    assert repr(held_out).startswith("SeqDataLoader(start=10000, tokens=10000, ")
+    rest, _ = d2l.load_data_time_machine(32, 35, max_tokens=-1, start=20000)
+    assert rest.corpus == corpus[20000:]
+
+
+@pytest.mark.needs_data("time-machine")
 def test_load_data_time_machine_both_iterators():
     random.seed(0)
     seq_iter, vocab = d2l.load_data_time_machine(32, 35)

@@ -50,11 +50,11 @@ def test_vocab_order_unk_reserved_and_min_freq():
     assert len(vocab) == 4 and repr(vocab) == "Vocab(size=4, min_freq=2)"
 
 
-def test_vocab_of_an_empty_token_list_is_a_clear_error():
-    with pytest.raises(ValueError, match="tokens should hold at least one token, but got an "
-                                         "empty token list"):
-        d2l.Vocab([[], []])
-    assert d2l.Vocab().idx_to_token == ["<unk>"]  # no tokens at all: the book's empty vocab
+def test_vocab_without_tokens_is_the_books_unk_only_vocab():
+    # Vocab(), Vocab([]) and Vocab([[], []]) agree, as in the book
+    for vocab in (d2l.Vocab(), d2l.Vocab([]), d2l.Vocab([[], []])):
+        assert vocab.idx_to_token == ["<unk>"] and len(vocab) == 1 and vocab["x"] == 0
+    assert d2l.Vocab([], reserved_tokens=["<pad>"]).idx_to_token == ["<unk>", "<pad>"]
 
 
 def test_count_corpus_flat_and_nested():
@@ -84,6 +84,7 @@ def test_load_corpus_time_machine_and_max_tokens(tiny_dir):
     assert short == corpus[:10]
 
 
+@pytest.mark.needs_data("time-machine")
 def test_load_corpus_time_machine_full_book():
     corpus, vocab = d2l.load_corpus_time_machine()
     assert len(vocab) == 28 and len(corpus) == 170580  # 26 letters, space, <unk>

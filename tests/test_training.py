@@ -127,6 +127,7 @@ def fashion_subset():
     return train, test
 
 
+@pytest.mark.needs_data("fashion-mnist")
 def test_train_ch3_learns_fashion_mnist_and_returns_history(fashion_subset, capsys):
     train_iter, test_iter = fashion_subset
     torch.manual_seed(0)
@@ -144,14 +145,22 @@ def test_train_ch3_learns_fashion_mnist_and_returns_history(fashion_subset, caps
     assert history.test_acc[-1] == pytest.approx(d2l.evaluate_accuracy(net, test_iter))
     lines = capsys.readouterr().out.splitlines()  # outside Jupyter: one line per epoch
     assert len(lines) == 4 and lines[-1].startswith("epoch 4/4: loss ")
-    assert repr(history).startswith("History(epochs=4, train_loss=")
-    assert repr(d2l.History()) == "History(epochs=0)"
+    # the repr a bare call displays: short, and the same on every machine
+    assert repr(history) == ("History(epochs=4: train_loss, train_acc, test_acc, "
+                             "examples_per_sec)")
+    assert str(history) == (f"epoch 4: train loss {history.train_loss[-1]:.3f}, train acc "
+                            f"{history.train_acc[-1]:.3f}, test acc {history.test_acc[-1]:.3f}")
+    assert str(d2l.History()) == "History(epochs=0)"
+    assert not net.training  # left in eval mode, as the book's
 
 
+@pytest.mark.needs_data("fashion-mnist")
 def test_predict_ch3_returns_true_and_predicted_names(fashion_subset):
     _, test_iter = fashion_subset
     net = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
-    trues, preds = d2l.predict_ch3(net, test_iter, n=4)
+    result = d2l.predict_ch3(net, test_iter, n=4)
+    assert repr(result) == "Predictions(n=4: trues, preds)"  # what a bare call displays
+    trues, preds = result
     X, y = next(iter(test_iter))
     assert trues == d2l.get_fashion_mnist_labels(y[:4])
     with torch.no_grad():
@@ -159,3 +168,66 @@ def test_predict_ch3_returns_true_and_predicted_names(fashion_subset):
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def test_predict_ch3_predicts_in_eval_mode_and_restores_it():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(4, 64), nn.ReLU(), nn.Dropout(0.5),
+                        nn.Linear(64, 10))
+    batches = [(torch.randn(8, 1, 2, 2), torch.randint(0, 10, (8,)))]
+    net.train()
+    first = d2l.predict_ch3(net, batches, n=8)
+    assert net.training  # restored
+    assert all(d2l.predict_ch3(net, batches, n=8) == first for _ in range(5))  # no dropout
+    net.eval()
+    with torch.no_grad():
+        expected = d2l.get_fashion_mnist_labels(net(batches[0][0]).argmax(1))
+    assert first.preds == expected
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
+class _FakeTimer:
+    """Every epoch takes exactly 2 seconds."""
+
+    def start(self):
+        pass
+
+    def stop(self):
+        return 2.0
+
+
+@pytest.mark.parametrize("kind", ["list", "generator", "TensorBatches", "DataLoader"])
+def test_examples_per_sec_counts_the_examples_seen(monkeypatch, kind):
+    monkeypatch.setattr(d2l.training, "Timer", _FakeTimer)
+    X, y = torch.randn(30, 1, 2, 2), torch.randint(0, 3, (30,))
+    train_iter = {"list": lambda: _tiny_batches(n=30, batch_size=4),
+                  "generator": lambda: d2l.data_iter(4, X, y),
+                  "TensorBatches": lambda: d2l.TensorBatches((X, y), 4, shuffle=True),
+                  "DataLoader": lambda: d2l.load_array((X, y), 4)}[kind]()
+    net = _net()
+    history = d2l.train_ch3(net, train_iter, _tiny_batches(), nn.CrossEntropyLoss(), 1,
+                            torch.optim.SGD(net.parameters(), lr=0.1))
+    assert history.examples_per_sec == [30 / 2.0]
+
+
+def test_a_one_shot_generator_is_refused_for_several_epochs():
+    X, y = torch.randn(12, 1, 2, 2), torch.randint(0, 3, (12,))
+    net = _net()
+    opt = torch.optim.SGD(net.parameters(), lr=0.1)
+    with pytest.raises(TypeError, match=r"train_iter should be re-iterable \(one pass per "
+                                        r"epoch\), but got train_iter='generator'\. A generator "
+                                        r"is used up after the first epoch"):
+        d2l.train_ch3(net, d2l.data_iter(4, X, y), _tiny_batches(), nn.CrossEntropyLoss(), 2, opt)
+    # one epoch is fine
+    d2l.train_ch3(net, d2l.data_iter(4, X, y), _tiny_batches(), nn.CrossEntropyLoss(), 1, opt)
+
+
+def test_sgd_with_batch_size_zero_is_a_clear_error():
+    w = torch.zeros(2, requires_grad=True)
+    w.sum().backward()
+    with pytest.raises(ValueError, match=r"batch_size should be a positive integer, but got "
+                                         r"batch_size=0\. Pass the number of examples"):
+        d2l.sgd([w], 0.1, 0)
+    assert torch.equal(w, torch.zeros(2))  # nothing was updated

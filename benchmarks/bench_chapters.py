@@ -78,7 +78,7 @@ def _train_ch3(d2l, ch3_module, model: str, num_epochs: int) -> dict:
     start = time.perf_counter()
     with contextlib.suppress(AssertionError):  # the book's train_ch3 asserts on its results
         d2l.train_ch3(net, train_iter, test_iter, loss, num_epochs, updater)
-    seconds = [b - a for a, b in zip([start] + stamps, stamps)]
+    seconds = [b - a for a, b in zip([start, *stamps], stamps)]
     del torch
     return {"seconds": seconds, "metric": accs[-1], "metric_name": "test_acc"}
 

@@ -2,7 +2,8 @@
 # Build peer/: the book's own d2l==0.17.6 in a separate virtual environment, for
 # `make bench-peer` (side-by-side speed) and `make test-compat` (the book as a test oracle).
 #   peer/venv        torch==2.14.1 + torchvision==0.29.1 (local wheels only), d2l --no-deps
-#   peer/data        Fashion-MNIST in torchvision's raw layout, timemachine.txt
+#   peer/data        Fashion-MNIST in torchvision's raw layout, timemachine.txt, the
+#                    Kaggle house prices
 #   peer/run         the working folder for book code, which reads "../data"
 # Exits 3 with the reason on stdout when something it needs is not on this machine.
 set -euo pipefail
@@ -40,14 +41,19 @@ for name in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-uby
     fi
 done
 
-# The Time Machine where d2l.download('time_machine') finds it (its SHA-1 matches: no download)
-if [ ! -f "$PEER/data/timemachine.txt" ]; then
-    for src in "$SHARED_DATA/timemachine.txt" "$HOME/.cache/d2lutils/time-machine/timemachine.txt"; do
-        if [ -f "$src" ]; then cp "$src" "$PEER/data/timemachine.txt"; break; fi
-    done
-    test -f "$PEER/data/timemachine.txt" \
-        || missing "timemachine.txt not found in $SHARED_DATA or ~/.cache/d2lutils (run make data)"
-fi
+# The Time Machine and the Kaggle house prices where the book's d2l.download finds them
+# (their SHA-1s match: no download)
+for name in timemachine.txt:time-machine kaggle_house_pred_train.csv:kaggle-house \
+            kaggle_house_pred_test.csv:kaggle-house; do
+    file=${name%%:*} dataset=${name##*:}
+    if [ ! -f "$PEER/data/$file" ]; then
+        for src in "$SHARED_DATA/$file" "$HOME/.cache/d2lutils/$dataset/$file"; do
+            if [ -f "$src" ]; then cp "$src" "$PEER/data/$file"; break; fi
+        done
+        test -f "$PEER/data/$file" \
+            || missing "$file not found in $SHARED_DATA or ~/.cache/d2lutils (run make data)"
+    fi
+done
 "$PEER/venv/bin/python" -c "import d2l.torch" >/dev/null 2>&1 \
     || missing "d2l.torch does not import in $PEER/venv (see pip's output above)"
 echo "peer environment ready: $PEER/venv (d2l 0.17.6, torch 2.14.1), data in $PEER/data"

@@ -4,6 +4,7 @@ what argument, which rule, what value, and how to fix it."""
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sized
 from typing import NoReturn
 
 
@@ -27,12 +28,12 @@ def positive_number(name: str, value: object, fix: str = "") -> float:
     """Return value as a float if it is a real number greater than 0."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         fail(TypeError, name, "a positive number", value, fix or f"Pass e.g. {name}=1.0.")
-    if not value > 0:
+    if not float(value) > 0:
         fail(ValueError, name, "a positive number", value, fix or f"Pass e.g. {name}=1.0.")
     return float(value)
 
 
-def same_length(names: tuple[str, str], first, second) -> None:
+def same_length(names: tuple[str, str], first: Sized, second: Sized) -> None:
     """Check that two tensors (or sequences) describe the same number of examples."""
     n1, n2 = len(first), len(second)
     if n1 != n2:
@@ -43,7 +44,7 @@ def same_length(names: tuple[str, str], first, second) -> None:
         )
 
 
-def one_of(name: str, value: object, choices: tuple) -> None:
+def one_of(name: str, value: object, choices: tuple[object, ...]) -> None:
     """Check that value is one of the allowed choices."""
     if value not in choices:
         allowed = ", ".join(repr(c) for c in choices)

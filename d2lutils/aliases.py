@@ -2,6 +2,8 @@
 
 They exist so the book's shared code runs unchanged; new code should call torch directly."""
 
+from typing import Any
+
 import torch
 
 ones = torch.ones
@@ -30,39 +32,39 @@ abs = torch.abs
 eye = torch.eye
 
 
-def numpy(x, *args, **kwargs):
+def numpy(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     """x as a NumPy array (detached first, so tensors that require grad work too)."""
     return x.detach().numpy(*args, **kwargs)
 
 
-def size(x, *args, **kwargs):
+def size(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     """Number of elements of x."""
     return x.numel(*args, **kwargs)
 
 
-def reshape(x, *args, **kwargs):
+def reshape(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     return x.reshape(*args, **kwargs)
 
 
-def to(x, *args, **kwargs):
+def to(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     return x.to(*args, **kwargs)
 
 
-def reduce_sum(x, *args, **kwargs):
+def reduce_sum(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     return x.sum(*args, **kwargs)
 
 
-def reduce_mean(x, *args, **kwargs):
+def reduce_mean(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     return x.mean(*args, **kwargs)
 
 
-def argmax(x, *args, **kwargs):
+def argmax(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     return x.argmax(*args, **kwargs)
 
 
-def astype(x, *args, **kwargs):
+def astype(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     return x.type(*args, **kwargs)
 
 
-def transpose(x, *args, **kwargs):
+def transpose(x: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
     return x.t(*args, **kwargs)

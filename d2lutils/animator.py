@@ -7,8 +7,13 @@ tests neither block on a window nor need a display."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from .plotting import get_plt, set_axes
+from .plotting import Limits, get_plt, set_axes
+
+if TYPE_CHECKING:
+    from matplotlib.lines import Line2D
 
 
 def in_notebook() -> bool:
@@ -22,13 +27,16 @@ def in_notebook() -> bool:
 class Animator:
     """Plot data as it arrives: animator.add(epoch, [loss, acc, ...])."""
 
-    def __init__(self, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
-                 xscale="linear", yscale="linear", fmts=("-", "m--", "g-.", "r:"),
-                 nrows=1, ncols=1, figsize=(3.5, 2.5)):
-        self.legend = legend or []
+    def __init__(self, xlabel: str | None = None, ylabel: str | None = None,
+                 legend: Sequence[str] | None = None, xlim: Limits = None, ylim: Limits = None,
+                 xscale: str = "linear", yscale: str = "linear",
+                 fmts: Sequence[str] = ("-", "m--", "g-.", "r:"), nrows: int = 1,
+                 ncols: int = 1, figsize: tuple[float, float] = (3.5, 2.5)):
+        self.legend = list(legend or [])
         self.fmts = fmts
-        self.X, self.Y = None, None
-        self._handle = None
+        self.X: list[list[float]] | None = None
+        self.Y: list[list[float]] | None = None
+        self._handle: Any = None  # IPython's DisplayHandle, once shown
         self.is_live = in_notebook()
         get_plt()  # course matplotlib settings (CJK font fallback)
         from matplotlib.figure import Figure  # no pyplot: no GUI window, never blocks
@@ -39,10 +47,11 @@ class Animator:
         self.config_axes = lambda: set_axes(self.axes[0], xlabel, ylabel, xlim, ylim,
                                             xscale, yscale, self.legend)
         self._autoscale = (xlim is None, ylim is None)
-        self._lines = None
-        self._laid_out_for = None  # the axis limits the last tight_layout() fitted
+        self._lines: list[Line2D] | None = None
+        # the axis limits the last tight_layout() fitted
+        self._laid_out_for: tuple[object, object] | None = None
 
-    def add(self, x, y) -> None:
+    def add(self, x: Any, y: Any) -> None:
         """Append one point per curve (y may be a number or a list; None skips a curve)."""
         if not hasattr(y, "__len__"):
             y = [y]

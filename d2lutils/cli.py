@@ -6,12 +6,14 @@ import argparse
 import importlib.metadata
 import platform
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 
 from . import paths
 from .hub import is_verified
 
 
-def _where(name: str, data_dir=None) -> tuple[object, str]:
+def _where(name: str, data_dir: str | None = None) -> tuple[Path | None, str]:
     """(folder or None, what to print): an unreadable data folder is reported, not raised."""
     try:
         folder = paths.where(name, data_dir)
@@ -20,7 +22,7 @@ def _where(name: str, data_dir=None) -> tuple[object, str]:
     return folder, str(folder) if folder else "MISSING (run: python -m d2lutils data fetch)"
 
 
-def _data_where(args) -> int:
+def _data_where(args: argparse.Namespace) -> int:
     missing = 0
     for name in args.datasets or paths.DATASETS:
         folder, text = _where(name, args.data_dir)
@@ -29,7 +31,7 @@ def _data_where(args) -> int:
     return 1 if missing else 0
 
 
-def _data_fetch(args) -> int:
+def _data_fetch(args: argparse.Namespace) -> int:
     names = args.datasets or list(paths.DATASETS)
     failed = 0
     for name in names:
@@ -44,7 +46,7 @@ def _data_fetch(args) -> int:
     return 1 if failed else 0
 
 
-def _data_verify(args) -> int:
+def _data_verify(args: argparse.Namespace) -> int:
     bad = 0
     for name in args.datasets or paths.DATASETS:
         dataset = paths.DATASETS[name]
@@ -71,7 +73,7 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def _doctor(args) -> int:
+def _doctor(args: argparse.Namespace) -> int:
     import torch
 
     from .devices import try_all_gpus
@@ -106,7 +108,7 @@ def _doctor(args) -> int:
     return 1 if problems else 0
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m d2lutils",
                                      description="Course data and environment checks.")
     sub = parser.add_subparsers(dest="command", required=True)

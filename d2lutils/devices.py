@@ -43,10 +43,9 @@ def net_device(net: nn.Module | Callable) -> torch.device | None:
     """The device net's parameters live on (None for a function with no parameters), so the
     training helpers can move each minibatch there."""
     if isinstance(net, nn.Module):
-        tensor = next(net.parameters(), None)
-        if tensor is None:
-            tensor = next(net.buffers(), None)
-        return tensor.device if tensor is not None else None
+        for tensor in (*net.parameters(), *net.buffers()):
+            return tensor.device
+        return None
     params = getattr(net, "params", None)  # RNNModelScratch and other from-scratch models
     if params:
         return params[0].device

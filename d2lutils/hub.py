@@ -17,7 +17,9 @@ import tarfile
 import urllib.error
 import urllib.request
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 DATA_URL = "http://d2l-data.s3-accelerate.amazonaws.com/"
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
@@ -92,7 +94,8 @@ def _check_sha1(tmp: Path, dest: Path, sha1: str | None, what: str, fix: str) ->
                       f"Nothing was saved. {fix}")
 
 
-def _atomic_write(dest: Path, write, sha1: str | None, what: str, fix: str) -> Path:
+def _atomic_write(dest: Path, write: Callable[[BinaryIO], None], sha1: str | None, what: str,
+                  fix: str) -> Path:
     """Call write(file) on a temp file beside dest, verify it, then rename it to dest."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.parent / f".{dest.name}.{secrets.token_hex(6)}.part"
@@ -117,7 +120,7 @@ def download_url(url: str, dest: Path, sha1: str | None = None, timeout: float =
     fix = (f"Retry, or download {url} yourself and put it at {dest} "
            f"(or in a folder named by $D2L_DATA_DIR).")
 
-    def write(f):
+    def write(f: BinaryIO) -> None:
         try:
             response = urllib.request.urlopen(url, timeout=timeout)
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
@@ -150,7 +153,7 @@ def copy_verified(src: Path, dest: Path, sha1: str | None = None) -> Path:
     """Copy src to dest atomically, verified by sha1 (used to stage local copies of data)."""
     src = Path(src)
 
-    def write(f):
+    def write(f: BinaryIO) -> None:
         with open(src, "rb") as g:
             shutil.copyfileobj(g, f, _CHUNK)
 

@@ -16,7 +16,7 @@ from torch import nn
 from .devices import net_device, to_device
 
 
-def _to_float(value) -> float:
+def _to_float(value: torch.Tensor | float) -> float:
     """float(value), detaching tensors first (torch warns on tensors that require grad)."""
     if isinstance(value, torch.Tensor):
         value = value.detach()
@@ -29,7 +29,7 @@ class Accumulator:
     def __init__(self, n: int):
         self.data = [0.0] * n
 
-    def add(self, *args) -> None:
+    def add(self, *args: torch.Tensor | float) -> None:
         if len(args) != len(self.data):
             raise ValueError(f"add() should get {len(self.data)} values (one per sum), but got "
                              f"{len(args)}. Pass as many values as Accumulator({len(self.data)}).")
@@ -38,7 +38,7 @@ class Accumulator:
     def reset(self) -> None:
         self.data = [0.0] * len(self.data)
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int) -> float:
         return self.data[idx]
 
     def __repr__(self) -> str:
@@ -48,7 +48,7 @@ class Accumulator:
 class Timer:
     """Record several running times: start(), stop() -> seconds, then avg(), sum(), cumsum()."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.times: list[float] = []
         self.start()
 
@@ -118,6 +118,19 @@ def accuracy(y_hat: torch.Tensor, y: torch.Tensor) -> float:
         return float(count_correct(y_hat, y))
 
 
+def in_eval_mode(net: nn.Module | Callable) -> Callable[[], None]:
+    """Put an nn.Module in eval mode (no dropout); return a function restoring its mode."""
+    if not isinstance(net, nn.Module):
+        return lambda: None
+    was_training = net.training
+
+    def restore() -> None:
+        net.train(was_training)
+
+    net.eval()
+    return restore
+
+
 def _check_not_empty(total: int, name: str) -> None:
     if total == 0:
         raise ValueError(f"{name} should yield at least one minibatch, but got none. Pass a "
@@ -133,15 +146,15 @@ def evaluate_accuracy(net: nn.Module | Callable, data_iter: Iterable) -> float:
     if isinstance(net, nn.Module):
         net.eval()
     device = net_device(net)
-    correct, total = None, 0
+    correct: torch.Tensor | int = 0
+    total = 0
     with torch.no_grad():
         for X, y in data_iter:
             y_hat = net(to_device(X, device))
             check_batch(y_hat, y, "net(X)")
             if total == 0:
                 check_classes(y_hat, y)
-            hits = count_correct(y_hat, to_device(y, y_hat.device))
-            correct = hits if correct is None else correct + hits
+            correct = correct + count_correct(y_hat, to_device(y, y_hat.device))
             total += y.numel()
     _check_not_empty(total, "data_iter")
     return float(correct) / total
@@ -150,11 +163,10 @@ def evaluate_accuracy(net: nn.Module | Callable, data_iter: Iterable) -> float:
 def evaluate_loss(net: nn.Module | Callable, data_iter: Iterable, loss: Callable) -> float:
     """Average loss of net over a dataset, per example (loss with reduction 'none' or
     'mean'), in eval mode; the net's mode is restored afterwards."""
-    was_training = net.training if isinstance(net, nn.Module) else None
-    if was_training is not None:
-        net.eval()
+    restore = in_eval_mode(net)
     device = net_device(net)
-    total, count = None, 0
+    total: torch.Tensor | float = 0.0
+    count = 0
     try:
         with torch.no_grad():
             for X, y in data_iter:
@@ -163,11 +175,9 @@ def evaluate_loss(net: nn.Module | Callable, data_iter: Iterable, loss: Callable
                 if out.shape != y.shape and out.numel() == y.numel():
                     y = y.reshape(out.shape)  # regression: (n,) labels against (n, 1) outputs
                 l = loss(out, y)
-                batch = l.sum() if l.dim() > 0 else l * y.numel()
-                total = batch if total is None else total + batch
+                total = total + (l.sum() if l.dim() > 0 else l * y.numel())
                 count += y.numel()
     finally:
-        if was_training is not None:
-            net.train(was_training)
+        restore()
     _check_not_empty(count, "data_iter")
     return float(total) / count

@@ -74,7 +74,8 @@ def data_roots(data_dir: str | os.PathLike | None = None) -> list[tuple[str, Pat
     return roots
 
 
-def _places(dataset: Dataset | None, data_dir) -> list[tuple[str, Path, list[Path]]]:
+def _places(dataset: Dataset | None, data_dir: str | os.PathLike | None
+            ) -> list[tuple[str, Path, list[Path]]]:
     """Every place of the rule: (where from, root, its folders to look in, in order)."""
     system = [("system dataset folder", Path(d)) for d in (dataset.system_dirs if dataset
                                                            else ())]
@@ -115,9 +116,10 @@ def dataset_file(folder: Path, fname: str) -> Path:
     return path
 
 
-def _search(dataset: Dataset, data_dir) -> tuple[Path | None, list[str]]:
+def _search(dataset: Dataset, data_dir: str | os.PathLike | None
+            ) -> tuple[Path | None, list[str]]:
     """The first folder holding every file of dataset, and the places looked in."""
-    looked = []
+    looked: list[str] = []
     for label, root, folders in _places(dataset, data_dir):
         for folder in folders:
             if all(_existing(folder, fname) for fname, _, _ in dataset.files()):

@@ -7,8 +7,17 @@ from __future__ import annotations
 
 import functools
 import sys
+from collections.abc import Iterable, Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import torch
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+# an axis range: (low, high), or None to follow the data
+Limits = Sequence[float] | None
 
 # Fonts that carry Chinese glyphs: Debian's fonts-noto-cjk, then common Windows/macOS ones.
 _CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Source Han Sans SC",
@@ -41,7 +50,7 @@ def _configure_matplotlib() -> None:
     matplotlib.rcParams["svg.hashsalt"] = "d2lutils"  # stable ids, so nbval can compare SVG
 
 
-def get_plt():
+def get_plt() -> ModuleType:
     """matplotlib.pyplot, configured for the course (exposed as d2l.plt)."""
     _configure_matplotlib()
     import matplotlib.pyplot as plt
@@ -61,37 +70,44 @@ def use_svg_display() -> None:
     backend_inline.set_matplotlib_formats("svg", bbox_inches="tight", metadata={"Date": None})
 
 
-def set_figsize(figsize=(3.5, 2.5)) -> None:
+def set_figsize(figsize: tuple[float, float] = (3.5, 2.5)) -> None:
     """Set the default figure size (inches)."""
     use_svg_display()
     get_plt().rcParams["figure.figsize"] = figsize
 
 
-def set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend) -> None:
+def set_axes(axes: Axes, xlabel: str | None, ylabel: str | None, xlim: Limits,
+             ylim: Limits, xscale: str, yscale: str, legend: Sequence[str] | None) -> None:
     """Set labels, limits, scales and legend of a matplotlib Axes, and draw a grid."""
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
+    axes.set_xlabel(xlabel or "")
+    axes.set_ylabel(ylabel or "")
     axes.set_xscale(xscale)
     axes.set_yscale(yscale)
-    axes.set_xlim(xlim)
-    axes.set_ylim(ylim)
+    axes.set_xlim(_pair(xlim))
+    axes.set_ylim(_pair(ylim))
     if legend:
         axes.legend(legend)
     axes.grid()
 
 
-def _as_array(x):
+def _pair(limits: Limits) -> tuple[float, float] | None:
+    return None if limits is None else (limits[0], limits[1])
+
+
+def _as_array(x: Any) -> Any:
     return x.detach().cpu().numpy() if torch.is_tensor(x) else x
 
 
-def _has_one_axis(X) -> bool:
+def _has_one_axis(X: Any) -> bool:
     return (hasattr(X, "ndim") and X.ndim == 1) or (
         isinstance(X, list) and len(X) > 0 and not hasattr(X[0], "__len__"))
 
 
-def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
-         xscale="linear", yscale="linear", fmts=("-", "m--", "g-.", "r:"),
-         figsize=(3.5, 2.5), axes=None):
+def plot(X: Any, Y: Any = None, xlabel: str | None = None, ylabel: str | None = None,
+         legend: Sequence[str] | None = None, xlim: Limits = None, ylim: Limits = None,
+         xscale: str = "linear", yscale: str = "linear",
+         fmts: Sequence[str] = ("-", "m--", "g-.", "r:"),
+         figsize: tuple[float, float] = (3.5, 2.5), axes: Axes | None = None) -> None:
     """Plot one or more curves: plot(x, [f(x), g(x)], legend=['f', 'g'])."""
     set_figsize(figsize)
     axes = axes if axes is not None else get_plt().gca()
@@ -112,7 +128,8 @@ def plot(X, Y=None, xlabel=None, ylabel=None, legend=None, xlim=None, ylim=None,
     set_axes(axes, xlabel, ylabel, xlim, ylim, xscale, yscale, legend or [])
 
 
-def show_images(imgs, num_rows: int, num_cols: int, titles=None, scale: float = 1.5):
+def show_images(imgs: Iterable[Any], num_rows: int, num_cols: int,
+                titles: Sequence[str] | None = None, scale: float = 1.5) -> Any:
     """Show a grid of images (tensors or arrays of shape (H, W)); returns the Axes array."""
     plt = get_plt()
     figsize = (num_cols * scale, num_rows * scale)

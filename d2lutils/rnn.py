@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -14,7 +14,7 @@ from torch.nn import functional as F
 
 from . import _checks
 from .animator import Animator
-from .metrics import Timer
+from .metrics import Timer, in_eval_mode
 from .text import Vocab
 from .training import check_reiterable, sgd
 
@@ -82,24 +82,23 @@ def grad_clipping(net: nn.Module | RNNModelScratch, theta: float) -> torch.Tenso
     One global norm, not one per parameter: clipping keeps the gradient's direction.  The
     scale is computed on the device (no `if norm > theta` that waits for it)."""
     theta = _checks.positive_number("theta", theta, "Pass a clipping radius such as theta=1.")
-    params = [p for p in _params(net) if p.grad is not None]
-    if not params:
+    grads = [p.grad for p in _params(net) if p.grad is not None]
+    if not grads:
         raise ValueError("net's parameters should have gradients, but got none (every "
                          "p.grad is None). Call l.backward() before grad_clipping(net, theta).")
-    norm = torch.sqrt(sum(torch.sum(p.grad ** 2) for p in params))
+    norm = torch.sqrt(torch.stack([torch.sum(g ** 2) for g in grads]).sum())
     scale = (theta / norm).clamp(max=1.0)  # 1 when the norm is within theta already
-    for p in params:
-        p.grad.mul_(scale)
+    for g in grads:
+        g.mul_(scale)
     return norm
 
 
-def _in_eval_mode(net: nn.Module | RNNModelScratch) -> Callable[[], None]:
-    """Put an nn.Module in eval mode; return a function that restores its mode."""
-    if not isinstance(net, nn.Module):
-        return lambda: None
-    was_training = net.training
-    net.eval()
-    return lambda: net.train(was_training)
+def _begin_state(net: nn.Module | RNNModelScratch, batch_size: int,
+                 device: torch.device | str) -> State:
+    """net.begin_state: by keyword, since the book's two models order its arguments
+    differently (RNNModelScratch: batch_size, device; RNNModel: device, batch_size)."""
+    begin = cast(Callable[..., State], net.begin_state)
+    return begin(batch_size=batch_size, device=device)
 
 
 def predict_ch8(prefix: str, num_preds: int, net: nn.Module | RNNModelScratch, vocab: Vocab,
@@ -119,8 +118,8 @@ def predict_ch8(prefix: str, num_preds: int, net: nn.Module | RNNModelScratch, v
     if temperature is not None:
         temperature = _checks.positive_number(
             "temperature", temperature, "Pass e.g. temperature=1.0, or None for greedy.")
-    restore = _in_eval_mode(net)
-    state = net.begin_state(batch_size=1, device=device)
+    restore = in_eval_mode(net)
+    state = _begin_state(net, 1, device)
     outputs = [vocab[prefix[0]]]
 
     def get_input() -> torch.Tensor:
@@ -128,15 +127,15 @@ def predict_ch8(prefix: str, num_preds: int, net: nn.Module | RNNModelScratch, v
 
     try:
         with torch.no_grad():
-            for y in prefix[1:]:  # warm-up: update the state, ignore the outputs
+            for char in prefix[1:]:  # warm-up: update the state, ignore the outputs
                 _, state = net(get_input(), state)
-                outputs.append(vocab[y])
+                outputs.append(vocab[char])
             for _ in range(num_preds):  # predict num_preds steps
-                y, state = net(get_input(), state)
+                scores, state = net(get_input(), state)
                 if temperature is None:
-                    outputs.append(int(y.argmax(dim=1).reshape(1)))
+                    outputs.append(int(scores.argmax(dim=1).reshape(1)))
                 else:
-                    probs = F.softmax(y.reshape(-1).float() / temperature, dim=0)
+                    probs = F.softmax(scores.reshape(-1).float() / temperature, dim=0)
                     outputs.append(int(torch.multinomial(probs, 1)))
     finally:
         restore()
@@ -167,28 +166,29 @@ def train_epoch_ch8(net: nn.Module | RNNModelScratch, train_iter: Iterable, loss
     but detached, else backward() would run through every earlier batch of the epoch."""
     if isinstance(net, nn.Module):
         net.train()
-    state, timer = None, Timer()
-    is_optimizer = isinstance(updater, torch.optim.Optimizer)
-    loss_sum, num_tokens = None, 0  # summed on the device, read once after the epoch
+    state: State | None = None
+    timer = Timer()
+    loss_sum: torch.Tensor | float = 0.0  # summed on the device, read once after the epoch
+    num_tokens = 0
     for X, Y in train_iter:
         if state is None or use_random_iter:
-            state = net.begin_state(batch_size=X.shape[0], device=device)
+            state = _begin_state(net, X.shape[0], device)
         else:
             _detach_state(state)
         y = Y.T.reshape(-1)  # time-major, like the net's output rows
         X, y = X.to(device), y.to(device)
         y_hat, state = net(X, state)
         l = loss(y_hat, y.long()).mean()
-        if is_optimizer:
+        if isinstance(updater, torch.optim.Optimizer):
             updater.zero_grad()
-        l.backward()
-        grad_clipping(net, 1)
-        if is_optimizer:
+            l.backward()
+            grad_clipping(net, 1)
             updater.step()
         else:
+            l.backward()
+            grad_clipping(net, 1)
             updater(batch_size=1)  # the loss is already a mean
-        batch_loss = l.detach() * y.numel()
-        loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
+        loss_sum = loss_sum + l.detach() * y.numel()
         num_tokens += y.numel()
     if num_tokens == 0:
         raise _no_batches()
@@ -201,17 +201,18 @@ def evaluate_perplexity(net: nn.Module | RNNModelScratch, data_iter: Iterable,
 
     The state is handled as in training: fresh per batch for random sampling, carried over
     for sequential partitioning.  An nn.Module runs in eval mode; its mode is restored."""
-    restore = _in_eval_mode(net)
-    state, loss_sum, num_tokens = None, None, 0
+    restore = in_eval_mode(net)
+    state: State | None = None
+    loss_sum: torch.Tensor | float = 0.0
+    num_tokens = 0
     try:
         with torch.no_grad():
             for X, Y in data_iter:
                 if state is None or use_random_iter:
-                    state = net.begin_state(batch_size=X.shape[0], device=device)
+                    state = _begin_state(net, X.shape[0], device)
                 y = Y.T.reshape(-1).to(device)
                 y_hat, state = net(X.to(device), state)
-                batch_loss = F.cross_entropy(y_hat, y.long(), reduction="sum")
-                loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
+                loss_sum = loss_sum + F.cross_entropy(y_hat, y.long(), reduction="sum")
                 num_tokens += y.numel()
     finally:
         restore()
@@ -258,19 +259,26 @@ def _updater(net: nn.Module | RNNModelScratch, optimizer: str, lr: float
         return torch.optim.Adam(_params(net), lr)
     if isinstance(net, nn.Module):
         return torch.optim.SGD(net.parameters(), lr)
+    return _ScratchSGD(net.params, lr)
 
-    def updater(batch_size: int) -> None:
-        sgd(net.params, updater.lr, batch_size)
-    updater.lr = lr  # type: ignore[attr-defined]
-    return updater
+
+class _ScratchSGD:
+    """The book's updater for a from-scratch net, d2l.sgd(params, lr, batch_size), with a
+    learning rate that train_ch8 can change between epochs."""
+
+    def __init__(self, params: list[torch.Tensor], lr: float):
+        self.params, self.lr = params, lr
+
+    def __call__(self, batch_size: int) -> None:
+        sgd(self.params, self.lr, batch_size)
 
 
 def _set_lr(updater: torch.optim.Optimizer | Callable[..., None], lr: float) -> None:
     if isinstance(updater, torch.optim.Optimizer):
         for group in updater.param_groups:
             group["lr"] = lr
-    else:
-        updater.lr = lr  # type: ignore[attr-defined]
+    elif isinstance(updater, _ScratchSGD):
+        updater.lr = lr
 
 
 def train_ch8(net: nn.Module | RNNModelScratch, train_iter: Iterable, vocab: Vocab, lr: float,

@@ -6,6 +6,7 @@ import collections
 import os
 import re
 from collections.abc import Sequence
+from typing import Any
 
 from . import _checks
 from .paths import DATASETS, dataset_file, locate
@@ -51,7 +52,7 @@ class Vocab:
         # sorted() is stable: equally frequent tokens keep their first-seen order
         self._token_freqs = sorted(counter.items(), key=lambda x: x[1], reverse=True)
         self.min_freq = min_freq
-        self.idx_to_token = ["<unk>"] + reserved_tokens
+        self.idx_to_token = ["<unk>", *reserved_tokens]
         self.token_to_idx = {token: idx for idx, token in enumerate(self.idx_to_token)}
         for token, freq in self._token_freqs:
             if freq < min_freq:
@@ -63,13 +64,13 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.idx_to_token)
 
-    def __getitem__(self, tokens):
+    def __getitem__(self, tokens: Any) -> Any:
         """Index of a token, or (nested) lists of indices for (nested) lists of tokens."""
         if not isinstance(tokens, (list, tuple)):
             return self.token_to_idx.get(tokens, self.unk)
         return [self.__getitem__(token) for token in tokens]
 
-    def to_tokens(self, indices):
+    def to_tokens(self, indices: Any) -> Any:
         """Token of an index, or a list of tokens for a list of indices."""
         if hasattr(indices, "tolist"):
             indices = indices.tolist()

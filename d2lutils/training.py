@@ -14,7 +14,14 @@ from . import _checks
 from .animator import Animator, in_notebook
 from .devices import net_device, to_device
 from .fashion_mnist import get_fashion_mnist_labels
-from .metrics import Timer, check_batch, check_classes, count_correct, evaluate_accuracy
+from .metrics import (
+    Timer,
+    check_batch,
+    check_classes,
+    count_correct,
+    evaluate_accuracy,
+    in_eval_mode,
+)
 from .plotting import show_images
 
 
@@ -35,16 +42,17 @@ def sgd(params: Iterable[torch.Tensor], lr: float, batch_size: int) -> None:
     batch_size = _checks.positive_int(
         "batch_size", batch_size, "Pass the number of examples the summed loss covered, "
         "e.g. sgd(params, lr, X.shape[0]), or 1 for a loss that is already a mean.")
-    params = list(params)
+    pairs = []
     for i, param in enumerate(params):  # check all first: never update only some
         if param.grad is None:
             raise ValueError(f"params[{i}] should have a gradient, but got params[{i}].grad="
                              f"None. Create it with requires_grad=True and call backward() on "
                              f"the loss before sgd().")
+        pairs.append((param, param.grad))
     with torch.no_grad():
-        for param in params:
-            param -= lr * param.grad / batch_size
-            param.grad.zero_()
+        for param, grad in pairs:
+            param -= lr * grad / batch_size
+            grad.zero_()
 
 
 @dataclass
@@ -82,9 +90,10 @@ def _epoch_sums(net: nn.Module | Callable, train_iter: Iterable, loss: Callable,
     Sums stay on the net's device; one transfer to the host at the end."""
     if isinstance(net, nn.Module):
         net.train()
-    is_optimizer = isinstance(updater, torch.optim.Optimizer)
     device = net_device(net)
-    loss_sum, correct, count = None, None, 0
+    loss_sum: torch.Tensor | float = 0.0
+    correct: torch.Tensor | int = 0
+    count = 0
     for X, y in train_iter:
         X = to_device(X, device)
         y_hat = net(X)
@@ -94,7 +103,7 @@ def _epoch_sums(net: nn.Module | Callable, train_iter: Iterable, loss: Callable,
         y = to_device(y, y_hat.device)
         l = loss(y_hat, y)
         n = y.numel()
-        if is_optimizer:
+        if isinstance(updater, torch.optim.Optimizer):
             updater.zero_grad()
             l.mean().backward()  # optimizers expect the mean gradient
             updater.step()
@@ -103,15 +112,16 @@ def _epoch_sums(net: nn.Module | Callable, train_iter: Iterable, loss: Callable,
             (l.sum() if l.dim() > 0 else l * n).backward()
             updater(X.shape[0])
         with torch.no_grad():
-            batch_loss = l.sum() if l.dim() > 0 else l * n  # a mean loss covers n examples
-            hits = count_correct(y_hat, y)
-        loss_sum = batch_loss if loss_sum is None else loss_sum + batch_loss
-        correct = hits if correct is None else correct + hits
+            # a mean loss covers n examples
+            loss_sum = loss_sum + (l.sum() if l.dim() > 0 else l * n)
+            correct = correct + count_correct(y_hat, y)
         count += n
     if count == 0:
         raise ValueError("train_iter should yield at least one minibatch, but got none. Pass "
                          "a non-empty loader, e.g. the train_iter of load_data_fashion_mnist.")
-    total_loss, total_correct = torch.stack([loss_sum.float(), correct.float()]).tolist()
+    # one transfer to the host for the pair
+    sums = torch.stack([torch.as_tensor(loss_sum).float(), torch.as_tensor(correct).float()])
+    total_loss, total_correct = sums.tolist()
     return total_loss, total_correct, count
 
 
@@ -192,15 +202,12 @@ def predict_ch3(net: nn.Module | Callable, test_iter: Iterable, n: int = 6) -> P
     The net predicts in eval mode (no dropout), and its mode is restored afterwards."""
     n = _checks.positive_int("n", n, "Pass how many images to show, e.g. n=6.")
     X, y = next(iter(test_iter))
-    was_training = net.training if isinstance(net, nn.Module) else None
-    if was_training is not None:
-        net.eval()
+    restore = in_eval_mode(net)
     try:
         with torch.no_grad():
             y_hat = net(to_device(X, net_device(net)))
     finally:
-        if was_training is not None:
-            net.train(was_training)
+        restore()
     preds = get_fashion_mnist_labels(y_hat.argmax(dim=1)[:n].tolist())
     trues = get_fashion_mnist_labels(y[:n].tolist())
     titles = [true + "\n" + pred for true, pred in zip(trues, preds)]

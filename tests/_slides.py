@@ -173,7 +173,7 @@ def problems(nb: dict) -> list[str]:
             found.append(f"cell {index}: metadata.slideshow.slide_type should be one of "
                          f"{sorted(SLIDE_TYPES)}, but got {kind!r}")
     if not cells:
-        return found + ["the notebook has no cells"]
+        return [*found, "the notebook has no cells"]
     first = cells[0]
     if first.get("cell_type") != "markdown" or slide_type(first) != "slide" \
             or not source_text(first).startswith("# "):

@@ -211,7 +211,7 @@ def test_copy_verified(tmp_path):
     src.write_bytes(BODY)
     dl.copy_verified(src, tmp_path / "out" / "dst.txt", BODY_SHA1)
     assert (tmp_path / "out" / "dst.txt").read_bytes() == BODY
-    with pytest.raises(OSError, match="Copy of .*src.txt failed its SHA-1 check"):
+    with pytest.raises(OSError, match=r"Copy of .*src.txt failed its SHA-1 check"):
         dl.copy_verified(src, tmp_path / "out2" / "dst.txt", "1" * 40)
     assert _leftovers(tmp_path / "out2") == []
 
@@ -282,7 +282,7 @@ def test_download_extract_refuses_escaping_members(server, cache, monkeypatch, c
     kind, members = ESCAPES[case]
     payload = _zip(members) if kind == "zip" else _tar(members)
     _serve_archive(server, monkeypatch, f"evil.{kind}", payload)
-    with pytest.raises(ValueError, match="would be written outside .*refusing to extract"):
+    with pytest.raises(ValueError, match=r"would be written outside .*refusing to extract"):
         d2l.download_extract("archive")
     # Nothing was extracted at all: only the downloaded archive sits in the cache.
     assert _leftovers(cache) == [f"evil.{kind}"]
@@ -307,5 +307,5 @@ def test_download_extract_tgz_folder_name(server, cache, monkeypatch):
 def test_extract_refuses_other_formats(tmp_path):
     archive = tmp_path / "data.rar"
     archive.write_bytes(b"Rar!")
-    with pytest.raises(ValueError, match="archive should be a .zip, .tar, .tar.gz or .tgz file"):
+    with pytest.raises(ValueError, match=r"archive should be a .zip, .tar, .tar.gz or .tgz file"):
         dl.extract(archive, tmp_path)

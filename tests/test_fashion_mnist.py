@@ -179,7 +179,7 @@ def test_truncated_gzip(isolated):
     make_tiny_fashion_mnist(folder)
     path = folder / "t10k-images-idx3-ubyte.gz"
     path.write_bytes(path.read_bytes()[:-20])
-    with pytest.raises(ValueError, match="is corrupted or truncated .*Delete it"):
+    with pytest.raises(ValueError, match=r"is corrupted or truncated .*Delete it"):
         load_fashion_mnist(False, data_dir=folder)
 
 
@@ -187,7 +187,7 @@ def test_not_gzip_at_all(isolated):
     folder = isolated / "data"
     make_tiny_fashion_mnist(folder)
     (folder / "t10k-images-idx3-ubyte.gz").write_bytes(b"<html>404 Not Found</html>")
-    with pytest.raises(ValueError, match="is corrupted or truncated"):
+    with pytest.raises(ValueError, match=r"is corrupted or truncated"):
         load_fashion_mnist(False, data_dir=folder)
 
 
@@ -236,7 +236,7 @@ def test_real_loaders():
 
 @needs_real_data
 def test_real_resize():
-    X, y = load_fashion_mnist(False, resize=64)
+    X, _y = load_fashion_mnist(False, resize=64)
     assert X.shape == (10000, 1, 64, 64) and X.dtype == torch.float32
     assert float(X.min()) >= 0.0 and float(X.max()) <= 1.0
 

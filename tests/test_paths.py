@@ -162,8 +162,8 @@ def test_debian_files_can_be_staged(places):
 
 
 def test_unknown_dataset():
-    with pytest.raises(ValueError, match="dataset should be one of fashion-mnist, kaggle-house, "
-                                         "time-machine, but got dataset='mnist'. Run `python"):
+    with pytest.raises(ValueError, match=r"dataset should be one of fashion-mnist, kaggle-house, "
+                                         r"time-machine, but got dataset='mnist'. Run `python"):
         paths.where("mnist")
 
 
@@ -171,8 +171,8 @@ def test_a_source_never_means_the_network(places, tmp_path):
     empty = tmp_path / "empty"
     empty.mkdir()
     for download in (False, True):
-        with pytest.raises(FileNotFoundError, match="is not in the source folder .* a source "
-                                                    "means: do not download"):
+        with pytest.raises(FileNotFoundError, match=r"is not in the source folder .* a source "
+                                                    r"means: do not download"):
             paths.locate("time-machine", places["arg"], download=download, source=empty)
     assert places["server"].requests == []
 

@@ -12,12 +12,12 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: tests never open a window
 
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
+import pytest
+import torch
+from matplotlib.figure import Figure
 
-import d2lutils as d2l  # noqa: E402
-from d2lutils.plotting import cjk_font  # noqa: E402
+import d2lutils as d2l
+from d2lutils.plotting import cjk_font
 
 CHINESE = {"xlabel": "迭代周期", "ylabel": "损失", "legend": ["训练损失", "测试精度"]}
 needs_cjk_font = pytest.mark.skipif(

@@ -246,7 +246,7 @@ def _tiny_text(seed=0):
 
 
 def test_predict_ch8_samples_with_a_temperature_and_keeps_greedy_by_default():
-    corpus, vocab = _tiny_text()
+    _corpus, vocab = _tiny_text()
     net = d2l.RNNModel(nn.RNN(len(vocab), 16), len(vocab))
     greedy = d2l.predict_ch8("the ", 30, net, vocab, "cpu")
     assert greedy == d2l.predict_ch8("the ", 30, net, vocab, "cpu", temperature=None)
@@ -267,7 +267,7 @@ def test_predict_ch8_samples_with_a_temperature_and_keeps_greedy_by_default():
 
 
 def test_predict_ch8_runs_in_eval_mode_and_restores_it():
-    corpus, vocab = _tiny_text()
+    _corpus, vocab = _tiny_text()
     net = d2l.RNNModel(nn.RNN(len(vocab), 16, num_layers=2, dropout=0.9), len(vocab))
     net.train()
     first = d2l.predict_ch8("the ", 20, net, vocab, "cpu")

@@ -30,8 +30,8 @@ from torch import nn  # noqa: E402
 
 import d2lutils as ours  # noqa: E402
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-from chapter_models import rnn_scratch_parts  # noqa: E402
+sys.path.insert(0, str(REPO / "tests"))
+from _book_code import rnn_scratch_parts  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -162,6 +162,28 @@ def test_linreg_squared_loss_sgd():
     w, b = params[0]
     assert torch.equal(ours.linreg(X, w, b), book.linreg(X, w, b))
     assert torch.equal(ours.squared_loss(X[:, :1], y), book.squared_loss(X[:, :1], y))
+
+
+def test_data_hub_entries_and_download_of_the_books_files():
+    import pandas as pd
+
+    for name in ("time_machine", "kaggle_house_train", "kaggle_house_test"):
+        assert ours.DATA_HUB[name] == book.DATA_HUB[name]
+        # the book finds its copy in ../data; ours by the data rule: the same bytes
+        mine, theirs = Path(ours.download(name)), Path(book.download(name))
+        assert mine.read_bytes() == theirs.read_bytes()
+    frame = pd.read_csv(ours.download("kaggle_house_train"))
+    assert frame.shape == (1460, 81)
+
+
+def test_fashion_mnist_loaders_yield_the_books_batches():
+    # the book: torchvision + ToTensor + DataLoader; ours: IDX files read into tensors
+    mine_train, mine_test = ours.load_data_fashion_mnist(256)
+    theirs_train, theirs_test = book.load_data_fashion_mnist(256)
+    assert (len(mine_train), len(mine_test)) == (len(theirs_train), len(theirs_test))
+    for (X, y), (Xb, yb) in zip(mine_test, theirs_test):  # the test set is not shuffled
+        assert X.dtype == Xb.dtype and y.dtype == yb.dtype
+        assert torch.equal(X, Xb) and torch.equal(y, yb)
 
 
 def test_evaluate_loss():
@@ -336,10 +358,9 @@ def test_difference_accuracy_mismatched_batch_names_the_shapes():
         ours.accuracy(y_hat, y)
 
 
-def test_difference_empty_token_list_raises():
-    assert len(book.Vocab([[]])) == 1  # the book: a vocabulary of just <unk>
-    with pytest.raises(ValueError, match="tokens should hold at least one token"):
-        ours.Vocab([[]])
+def test_vocab_without_tokens_is_unk_only_in_both():
+    for tokens in (None, [], [[]]):
+        assert ours.Vocab(tokens).idx_to_token == book.Vocab(tokens).idx_to_token == ["<unk>"]
 
 
 def test_difference_train_ch3_returns_history_and_mean_loss_is_per_example(fashion_batches):
@@ -355,3 +376,83 @@ def test_difference_train_ch3_returns_history_and_mean_loss_is_per_example(fashi
     history, _ = _quiet(ours.train_ch3, mine, train, test, loss_mean, 1,
                         torch.optim.SGD(mine.parameters(), 0.1))
     assert isinstance(history, ours.History) and len(history.train_loss) == 1
+
+
+def test_difference_bare_calls_display_short_machine_independent_values(fashion_batches):
+    """The book's train_ch3/predict_ch3 return None; ours return what they measured, whose
+    repr (what a notebook shows under a bare call) names fields, never measured numbers."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    train, test = fashion_batches
+    loss = nn.CrossEntropyLoss(reduction="none")
+    mine, theirs = _concise(), _concise()
+    history, _ = _quiet(ours.train_ch3, mine, train, test, loss, 1,
+                        torch.optim.SGD(mine.parameters(), 0.1))
+    with contextlib.suppress(AssertionError):
+        assert _quiet(book.train_ch3, theirs, train, test, loss, 1,
+                      torch.optim.SGD(theirs.parameters(), 0.1))[0] is None
+    assert repr(history) == ("History(epochs=1: train_loss, train_acc, test_acc, "
+                             "examples_per_sec)")
+    assert book.predict_ch3(theirs, test) is None
+    predictions = ours.predict_ch3(mine, test)
+    assert repr(predictions) == "Predictions(n=6: trues, preds)"
+    assert predictions.trues == book.get_fashion_mnist_labels(test[0][1][:6])
+
+
+def test_difference_predict_ch3_predicts_in_eval_mode_and_restores_it(fashion_batches):
+    """The book predicts in whatever mode the net is in: noisy with dropout in train mode."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    _, test = fashion_batches
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Dropout(0.9),
+                        nn.Linear(256, 10))
+    net.train()
+    ours_runs = {tuple(ours.predict_ch3(net, test, n=6).preds) for _ in range(4)}
+    assert len(ours_runs) == 1 and net.training
+    net.eval()
+    with torch.no_grad():
+        expected = book.get_fashion_mnist_labels(net(test[0][0][:6]).argmax(1))
+    assert list(ours_runs.pop()) == expected
+
+
+def test_difference_evaluate_loss_is_per_example_and_in_eval_mode():
+    """The book averages per-batch values of the loss (a 'mean' loss with a short last batch
+    weighs that batch too much) and evaluates in the net's current mode."""
+    torch.manual_seed(0)
+    net = nn.Linear(3, 1)
+    X, y = torch.randn(21, 3), torch.randn(21, 1)
+    batches = [(X[i: i + 5], y[i: i + 5]) for i in range(0, 21, 5)]  # the last has 1 example
+    with torch.no_grad():
+        per_example = float(((net(X) - y) ** 2).mean())
+        theirs = book.evaluate_loss(net, batches, nn.MSELoss())
+    assert ours.evaluate_loss(net, batches, nn.MSELoss()) == pytest.approx(per_example, rel=1e-6)
+    assert theirs != pytest.approx(per_example, rel=1e-3)
+    dropout = nn.Sequential(nn.Linear(3, 1), nn.Dropout(0.5))
+    dropout.train()
+    assert len({ours.evaluate_loss(dropout, batches, nn.MSELoss()) for _ in range(3)}) == 1
+
+
+def test_difference_train_ch8_prints_progress_lines_outside_jupyter():
+    """Outside Jupyter the book draws figures nobody sees and prints a prediction every 10
+    epochs; ours prints the epoch, the perplexity and that prediction on one line."""
+    train_iter, vocab = book.load_data_time_machine(32, 35, max_tokens=3000)
+    mine, theirs = _scratch_pair(len(vocab))
+    random.seed(0)
+    _, out_mine = _quiet(ours.train_ch8, mine, train_iter, vocab, 1, 10, "cpu")
+    random.seed(0)
+    _, out_book = _quiet(book.train_ch8, theirs, train_iter, vocab, 1, 10, "cpu")
+    line = next(x for x in out_mine.splitlines() if x.startswith("epoch 10/10: perplexity "))
+    book_prediction = next(x for x in out_book.splitlines() if x.startswith("time traveller"))
+    assert line.endswith(": " + book_prediction)
+
+
+def test_difference_data_iter_checks_its_arguments_when_called():
+    X, y = torch.zeros(10, 2), torch.zeros(10)
+    batches = book.data_iter(0, X, y)  # the book: a generator that fails later
+    with pytest.raises(ValueError):
+        next(batches)
+    with pytest.raises(ValueError, match="batch_size should be a positive integer"):
+        ours.data_iter(0, X, y)

@@ -64,7 +64,7 @@ def environment(name: str, base: dict[str, str] | None = None) -> dict[str, str]
 
 
 def describe(name: str) -> str:
-    what, settings, _ = EMULATIONS[name]
+    what, _settings, _ = EMULATIONS[name]
     env = environment(name, {})
     return f"{name}: {what}\n    " + " ".join(f"{k}={v!r}" if " " in v else f"{k}={v}"
                                               for k, v in env.items())

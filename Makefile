@@ -20,9 +20,13 @@ export PYTHONIOENCODING := utf-8
 
 .PHONY: lab test setup data lint notebooks doctor clean test-portable time-notebooks sweep-claims
 
+# torch first, the build this machine needs (tools/install_torch.py: CPU unless an NVIDIA
+# GPU is here; TORCH_BUILD=cpu|cuda|local forces one), then everything else
+TORCH_BUILD ?= auto
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) tools/install_torch.py --build $(TORCH_BUILD)
 	$(PY) -m pip install --quiet -r requirements.txt
 	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
@@ -38,15 +42,22 @@ data: setup
 doctor: setup
 	$(PY) -m d2lutils doctor
 
+# As root (a container, a rented GPU server) JupyterLab refuses to start without
+# --allow-root; it is safe here because the server listens on 127.0.0.1 only.
+LAB_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 lab: data
 	-@$(PY) -m d2lutils doctor --brief
 	@# Trust the shipped outputs, else JupyterLab and RISE show plots as text until re-run
 	@$(PY) -m jupyter trust $(NB) >/dev/null
+	@echo "Starting JupyterLab on http://127.0.0.1:$(PORT) (open the URL with the token below)."
+	@$(if $(LAB_ROOT),echo "Running as root (a container or a server): passing --allow-root; \
+	the server listens on 127.0.0.1 only (reach it with ssh -L, see the README).")
 	$(PY) -m jupyterlab --no-browser --ip=127.0.0.1 --port=$(PORT) \
-		--ServerApp.root_dir=notebooks
+		--ServerApp.root_dir=notebooks $(LAB_ROOT) $(LAB_ARGS)
 
 lint: setup
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 # The saved outputs are CPU outputs: the tests hide CUDA devices, so a GPU machine checks
 # them on its CPU (run the notebooks on its GPU with `make time-notebooks`).
@@ -80,7 +91,7 @@ sweep-claims: data
 clean:
 	rm -rf build .pytest_cache .ruff_cache
 
-# Lecture slides (docs/lecturing.md).  `make slides`: offline reveal.js decks of every
+# Lecture slides (README, "Lecturing").  `make slides`: offline reveal.js decks of every
 # notebook, plus an index page, in build/slides/; reveal.js and MathJax come from npm
 # (pinned in slides/package-lock.json), never a CDN.  `make rise-metadata`: write the
 # course's RISE settings into every notebook and rise.css into every chapter folder.

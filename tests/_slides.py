@@ -33,6 +33,7 @@ SLIDE_TYPES = {"slide", "subslide", "fragment", "-", "skip", "notes"}
 MAX_CODE_LINES = 12
 MAX_CODE_COLUMNS = 79
 MAX_SLIDE_LINES = 22
+MAX_OUTPUT_COLUMNS = 100  # a shown text output line wider than this is shortened
 MARKDOWN_COLUMNS = 100
 OUTPUT_COLUMNS = 110
 IMAGE_LINES = 8      # a plot whose size is unknown
@@ -202,6 +203,15 @@ def problems(nb: dict) -> list[str]:
             if display_columns(line) > MAX_CODE_COLUMNS:
                 found.append(f"cell {index} line {number}: code lines are under 80 "
                              f"characters, but this one has {display_columns(line)}")
+        for output in cell.get("outputs", []):
+            text = source_text({"source": output.get("text", "")}) if output.get(
+                "output_type") == "stream" else source_text(
+                {"source": output.get("data", {}).get("text/plain", "")})
+            wide = max((display_columns(line) for line in text.splitlines()), default=0)
+            shown_as = set(output.get("data", {})) & {"image/png", "image/svg+xml", "text/html"}
+            if wide > MAX_OUTPUT_COLUMNS and not shown_as:  # plots and tables show otherwise
+                found.append(f"cell {index}: a text output line is {wide} columns wide, more "
+                             f"than {MAX_OUTPUT_COLUMNS}; shorten what the cell prints")
     for column in vertical_slides(nb):
         for vertical in column:
             if vertical.lines > MAX_SLIDE_LINES:

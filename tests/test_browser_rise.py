@@ -13,11 +13,19 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import urllib.request
 from pathlib import Path
 
 import pytest
-from _slides import DEMO_DECK, NOTEBOOKS, chapter_first_notebooks, deck_shape, source_text
+from _slides import (
+    DEMO_DECK,
+    NOTEBOOKS,
+    REPO,
+    chapter_first_notebooks,
+    deck_shape,
+    source_text,
+)
 
 DECKS = [DEMO_DECK] + [p.relative_to(NOTEBOOKS).as_posix() for p in chapter_first_notebooks()]
 TOP = ".reveal .slides > section"
@@ -152,6 +160,21 @@ def check_deck(page, remote: list[str], nb: dict, deck_url: str, shots: Path) ->
     settle(page)
     page.screenshot(path=f"{shots}__ran-cell.png")
     assert remote == [], f"the live deck asked the internet for {remote}"
+
+
+def test_every_slide_fits_the_projector(rise_slides, rise_browser):
+    """Every vertical slide of every deck, measured in Chromium at 1280x800 (fragments
+    shown, MathJax and images loaded): at most the 768 px the screen shows."""
+    sys.path.insert(0, str(REPO / "tools"))
+    from measure_slides import BUDGET_PX, measure_decks, too_tall
+
+    out, notebooks = rise_slides
+    decks = [out / p.relative_to(NOTEBOOKS).with_suffix(".html") for p in notebooks]
+    heights = measure_decks(rise_browser, decks)
+    assert len(heights) == len(notebooks) and all(heights.values())
+    problems = too_tall(heights, out)
+    assert not problems, (f"{len(problems)} slide(s) taller than {BUDGET_PX} px; split them "
+                          "(subslide) or shorten them:\n" + "\n".join(problems))
 
 
 def test_offline_deck_renders(rise_slides, rise_browser, rise_artifacts):

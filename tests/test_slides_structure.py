@@ -85,11 +85,13 @@ def test_rules_catch_each_mistake(tmp_path):
     cells[3]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "0\n" * 9}]
     cells[5]["source"] = "y = '" + "z" * 80 + "'"                 # 86-column line
     cells[8]["metadata"]["slideshow"]["slide_type"] = "fragment"  # answer on a slide
+    cells[5]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "w" * 101}]
     del cells[2]["metadata"]["slideshow"]                          # no slide type
     found = "\n".join(problems(nb))
     for expected in ["cell 0: the title slide", "cell 1: the set-up cell", "cell 3: a code cell",
                      "cell 5 line 1: code lines", "cell 8: an answer cell",
-                     "cell 2: metadata.slideshow.slide_type", "screen lines"]:
+                     "cell 2: metadata.slideshow.slide_type", "screen lines",
+                     "cell 5: a text output line is 101 columns wide"]:
         assert expected in found, f"{expected!r} not reported in:\n{found}"
 
 

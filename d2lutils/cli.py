@@ -80,8 +80,9 @@ def _doctor(args: argparse.Namespace) -> int:
     from .plotting import cjk_font
 
     problems = []
+    build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "CPU only"
     rows = [("python", platform.python_version()), ("torch", torch.__version__),
-            ("devices", ", ".join(str(d) for d in try_all_gpus()))]
+            ("torch build", build), ("devices", ", ".join(str(d) for d in try_all_gpus()))]
     if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
         rows.append(("apple mps", "available (opt in with torch.device('mps'), see README)"))
     for name in paths.DATASETS:
@@ -102,7 +103,7 @@ def _doctor(args: argparse.Namespace) -> int:
                         "fonts-noto-cjk (Debian/Ubuntu) or any Noto Sans CJK font")
     if not args.brief:
         for key, value in rows:
-            print(f"{key:16} {value}")
+            print(f"{key:20} {value}")
     for problem in problems:
         print(f"WARNING: {problem}")
     return 1 if problems else 0

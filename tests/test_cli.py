@@ -6,6 +6,7 @@ folder (Debian's Fashion-MNIST) stays visible, so its lines depend on the machin
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -157,7 +158,11 @@ def test_doctor(env):
         assert key in rows, result.stdout
     assert rows["python"].split()[1] == ".".join(map(str, sys.version_info[:3]))
     assert "cpu" in rows["devices"] or "cuda" in rows["devices"]
-    assert "data time-machine MISSING" in result.stdout
+    assert re.search(r"^data time-machine +MISSING$", result.stdout, re.M), result.stdout
+    import torch
+
+    build = f"CUDA {torch.version.cuda}" if torch.version.cuda else "CPU only"
+    assert re.search(rf"^torch build +{build}$", result.stdout, re.M), result.stdout
     assert "WARNING: time-machine is missing: run `python -m d2lutils data fetch`" in result.stdout
     assert result.returncode == 1
 

@@ -186,6 +186,12 @@ def test_fashion_mnist_loaders_yield_the_books_batches():
         assert torch.equal(X, Xb) and torch.equal(y, yb)
 
 
+def test_devices_as_the_book():
+    # chapter 5.6: on this machine (CPU only, or with GPUs) both name the same devices
+    assert ours.try_gpu() == book.try_gpu() and ours.try_gpu(7) == book.try_gpu(7)
+    assert ours.try_all_gpus() == book.try_all_gpus()
+
+
 def test_evaluate_loss():
     torch.manual_seed(0)
     net = nn.Linear(3, 1)
@@ -449,9 +455,23 @@ def test_difference_train_ch8_prints_progress_lines_outside_jupyter():
     assert line.endswith(": " + book_prediction)
 
 
+def _book_data_iter(batch_size, features, labels):
+    """The book's 3.2 data_iter (it lives in the notebook, not in d2l.torch)."""
+    num_examples = len(features)
+    indices = list(range(num_examples))
+    random.shuffle(indices)
+    for i in range(0, num_examples, batch_size):
+        batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])
+        yield features[batch_indices], labels[batch_indices]
+
+
 def test_difference_data_iter_checks_its_arguments_when_called():
     X, y = torch.zeros(10, 2), torch.zeros(10)
-    batches = book.data_iter(0, X, y)  # the book: a generator that fails later
+    random.seed(0)
+    book_batches = [b for _, b in _book_data_iter(4, X, torch.arange(10))]
+    random.seed(0)
+    assert [b for _, b in ours.data_iter(4, X, torch.arange(10))] == book_batches  # the same
+    batches = _book_data_iter(0, X, y)  # the book: a generator that fails later
     with pytest.raises(ValueError):
         next(batches)
     with pytest.raises(ValueError, match="batch_size should be a positive integer"):

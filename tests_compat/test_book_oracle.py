@@ -468,9 +468,9 @@ def _book_data_iter(batch_size, features, labels):
 def test_difference_data_iter_checks_its_arguments_when_called():
     X, y = torch.zeros(10, 2), torch.zeros(10)
     random.seed(0)
-    book_batches = [b for _, b in _book_data_iter(4, X, torch.arange(10))]
+    book_batches = [b.tolist() for _, b in _book_data_iter(4, X, torch.arange(10))]
     random.seed(0)
-    assert [b for _, b in ours.data_iter(4, X, torch.arange(10))] == book_batches  # the same
+    assert [b.tolist() for _, b in ours.data_iter(4, X, torch.arange(10))] == book_batches
     batches = _book_data_iter(0, X, y)  # the book: a generator that fails later
     with pytest.raises(ValueError):
         next(batches)

@@ -36,6 +36,18 @@ def _output_texts(output):
         yield json.dumps(value) if isinstance(value, dict) else _text(value)
 
 
+# Calls whose printed or drawn results come from training or a net's argmax: they differ
+# between machines, so their cells are not compared (CONTRIBUTING.md, "Saved outputs").
+TRAINED = re.compile(r"\b(train_ch3|train_ch8|train_epoch_ch3|train_epoch_ch8|predict_ch3|"
+                     r"predict_ch8)\(")
+
+
+def _animator_only(output):
+    """The live training plot: a PNG whose text/plain is the same on every machine."""
+    data = output.get("data", {})
+    return set(data) <= {"image/png", "text/plain"} and "image/png" in data
+
+
 def _may_raise(cell):
     tags = cell.get("metadata", {}).get("tags", [])
     return "raises-exception" in tags or "NBVAL_RAISES_EXCEPTION" in _text(cell["source"])
@@ -56,6 +68,14 @@ def hygiene_problems(nb: dict) -> list[str]:
         problems.append(f"execution counts are {done}, not 1..{len(done)}: the outputs are not "
                         f"from one clean top-to-bottom run")
     for i, cell in code:
+        tags = cell.get("metadata", {}).get("tags", [])
+        source = _text(cell["source"])
+        if TRAINED.search(source) and "nbval-ignore-output" not in tags and \
+                "NBVAL_IGNORE_OUTPUT" not in source and \
+                any(not _animator_only(o) for o in cell.get("outputs", [])):
+            problems.append(f"cell {i} shows what training or a net's prediction produced; "
+                            f"tag it nbval-ignore-output (and assert its claim in a cell "
+                            f"tagged claim)")
         for output in cell.get("outputs", []):
             kind = output.get("output_type")
             if kind == "error" and not _may_raise(cell):
@@ -116,7 +136,20 @@ def test_a_clean_notebook_passes():
     assert hygiene_problems(nb) == []
 
 
+def test_trained_results_may_show_tagged_or_as_the_animator_plot():
+    png = {"output_type": "display_data", "metadata": {},
+           "data": {"image/png": "iVBOR", "text/plain": "<Figure size 350x250>"}}
+    nb = _nb(_code("h = d2l.train_ch3(net)", 1, [png]),
+             _code("d2l.predict_ch8('t', 5, net)", 2, [_result("'t'", 2)],
+                   tags=["nbval-ignore-output"]))
+    assert hygiene_problems(nb) == []
+
+
 @pytest.mark.parametrize("nb, expected", [
+    (_nb(_code("h = d2l.train_ch3(net)", 1, [_stream("epoch 1: loss 0.5\n")])),
+     "cell 0 shows what training"),
+    (_nb(_code("d2l.predict_ch8('time ', 10, net)", 1, [_result("'time tr'", 1)])),
+     "tag it nbval-ignore-output"),
     (_nb(_code("x = 1", 1), kernelspec=False), "no kernelspec"),
     (_nb(_code("x = 1", 1), _code("y = 2", None)), "code cells [1] were never executed"),
     (_nb(_code("x = 1", 2), _code("y = 2", 3)), "execution counts are [2, 3], not 1..2"),

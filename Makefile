@@ -36,7 +36,8 @@ setup: $(VENV)/.installed
 # Copy what SHARED_DATA holds (a source is never a reason to download), then find or
 # download the rest (Fashion-MNIST comes from Debian's dataset-fashion-mnist where installed).
 data: setup
-	$(if $(wildcard $(SHARED_DATA)/timemachine.txt),$(PY) -m d2lutils data fetch --source $(SHARED_DATA) time-machine kaggle-house)
+	$(if $(wildcard $(SHARED_DATA)/timemachine.txt),$(PY) -m d2lutils data fetch --source $(SHARED_DATA) time-machine)
+	$(if $(wildcard $(SHARED_DATA)/kaggle_house_pred_train.csv),$(PY) -m d2lutils data fetch --source $(SHARED_DATA) kaggle-house)
 	$(PY) -m d2lutils data fetch
 
 doctor: setup

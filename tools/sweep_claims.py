@@ -162,8 +162,11 @@ def _worker(path: Path, seed_index: int, timeout: float) -> int:
     return 0
 
 
-def run(path: Path, seed_index: int, setting: str, timeout: float) -> dict:
+def run(path: Path, seed_index: int, setting: str, timeout: float,
+        shared: bool = False) -> dict:
     env = dict(os.environ) if setting == "native" else environment(setting)
+    if shared:  # runs share the cores: idle OpenMP threads sleep instead of spinning
+        env["OMP_WAIT_POLICY"] = "PASSIVE"
     command = [sys.executable, str(Path(__file__).resolve()), "--worker", str(path),
                "--seed-index", str(seed_index), "--timeout", str(timeout)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO)
@@ -189,7 +192,7 @@ def sweep(path: Path, seeds: int, jobs: int, timeout: float) -> dict:
 
     def one(job):
         k, setting = job
-        result = run(path, k, setting, timeout)
+        result = run(path, k, setting, timeout, shared=jobs > 1)
         bad = f"  errors: {result['errors']}" if result["errors"] else ""
         print(f"  {path.name} seed+{1000 * k} {setting}: {result['seconds']:.0f} s{bad}",
               flush=True)

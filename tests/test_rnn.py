@@ -335,3 +335,34 @@ def test_a_one_shot_iterator_is_refused_for_several_epochs():
 def test_rnn_model_scratch_prints_without_an_address():
     net = _scratch()
     assert repr(net) == "RNNModelScratch(vocab_size=5, num_hiddens=4, forward_fn=rnn)"
+
+
+class _TwoSecondTimer:
+    """Every epoch takes exactly 2 seconds."""
+
+    def start(self):
+        pass
+
+    def stop(self):
+        return 2.0
+
+
+@pytest.mark.parametrize("kind", ["list", "generator", "seq_data_iter", "DataLoader"])
+def test_tokens_per_sec_counts_the_tokens_seen(monkeypatch, kind):
+    monkeypatch.setattr(d2l.rnn, "Timer", _TwoSecondTimer)
+    torch.manual_seed(0)
+    X, Y = torch.randint(0, 5, (12, 6)), torch.randint(0, 5, (12, 6))
+    batches = [(X[i:i + 4], Y[i:i + 4]) for i in range(0, 12, 4)]
+    corpus = torch.randint(0, 5, (75,)).tolist()
+    make = {"list": lambda: batches,
+            "generator": lambda: (b for b in batches),
+            "seq_data_iter": lambda: d2l.seq_data_iter_sequential(corpus, 4, 6),
+            "DataLoader": lambda: torch.utils.data.DataLoader(
+                torch.utils.data.TensorDataset(X, Y), batch_size=4)}[kind]
+    random.seed(0)
+    tokens = sum(Y.numel() for _, Y in make())  # what one epoch sees
+    net = d2l.RNNModel(nn.RNN(5, 4), vocab_size=5)
+    random.seed(0)
+    _, speed = d2l.train_epoch_ch8(net, make(), nn.CrossEntropyLoss(),
+                                   torch.optim.SGD(net.parameters(), lr=0.1), "cpu", False)
+    assert tokens > 0 and speed == tokens / 2.0

@@ -155,7 +155,9 @@ def check_deck(page, remote: list[str], nb: dict, deck_url: str, shots: Path) ->
         "([e, p]) => e.querySelector('.jp-InputPrompt').innerText.trim() === p",
         arg=[cell.element_handle(), expected], timeout=120_000)
     output = cell.locator(".jp-OutputArea")
-    assert output.inner_text().strip(), "the cell ran but showed no output"
+    # text, or a figure (an SVG or PNG plot has no text of its own)
+    shown = output.inner_text().strip() or output.locator("svg, img").count()
+    assert shown, "the cell ran but showed no output"
     assert "Traceback" not in output.inner_text(), output.inner_text()
     settle(page)
     page.screenshot(path=f"{shots}__ran-cell.png")

@@ -45,6 +45,26 @@ def data_home(tmp_path, monkeypatch) -> Path:
     return paths.user_data_dir()
 
 
+class _TwoSecondTimer:
+    """A d2l.Timer whose every lap takes exactly 2 seconds."""
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> float:
+        return 2.0
+
+
+@pytest.fixture
+def two_second_epochs(monkeypatch):
+    """Make every training epoch of d2lutils take exactly 2 seconds, so speed figures
+    (examples_per_sec, tokens_per_sec) are exact counts over 2."""
+    import d2lutils as d2l
+
+    for module in (d2l.training, d2l.rnn):
+        monkeypatch.setattr(module, "Timer", _TwoSecondTimer)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "needs_data(name): skip unless the dataset is "
                                        "provisioned (python -m d2lutils data fetch)")

@@ -337,19 +337,8 @@ def test_rnn_model_scratch_prints_without_an_address():
     assert repr(net) == "RNNModelScratch(vocab_size=5, num_hiddens=4, forward_fn=rnn)"
 
 
-class _TwoSecondTimer:
-    """Every epoch takes exactly 2 seconds."""
-
-    def start(self):
-        pass
-
-    def stop(self):
-        return 2.0
-
-
 @pytest.mark.parametrize("kind", ["list", "generator", "seq_data_iter", "DataLoader"])
-def test_tokens_per_sec_counts_the_tokens_seen(monkeypatch, kind):
-    monkeypatch.setattr(d2l.rnn, "Timer", _TwoSecondTimer)
+def test_tokens_per_sec_counts_the_tokens_seen(two_second_epochs, kind):
     torch.manual_seed(0)
     X, Y = torch.randint(0, 5, (12, 6)), torch.randint(0, 5, (12, 6))
     batches = [(X[i:i + 4], Y[i:i + 4]) for i in range(0, 12, 4)]

@@ -188,19 +188,8 @@ def test_predict_ch3_predicts_in_eval_mode_and_restores_it():
     plt.close("all")
 
 
-class _FakeTimer:
-    """Every epoch takes exactly 2 seconds."""
-
-    def start(self):
-        pass
-
-    def stop(self):
-        return 2.0
-
-
 @pytest.mark.parametrize("kind", ["list", "generator", "TensorBatches", "DataLoader"])
-def test_examples_per_sec_counts_the_examples_seen(monkeypatch, kind):
-    monkeypatch.setattr(d2l.training, "Timer", _FakeTimer)
+def test_examples_per_sec_counts_the_examples_seen(two_second_epochs, kind):
     X, y = torch.randn(30, 1, 2, 2), torch.randint(0, 3, (30,))
     train_iter = {"list": lambda: _tiny_batches(n=30, batch_size=4),
                   "generator": lambda: d2l.data_iter(4, X, y),

@@ -1,7 +1,20 @@
-"""The book's own notebook code that the tests (and tests_compat/) feed to d2lutils: 8.5's
-from-scratch RNN functions, as the book writes them."""
+"""The book's own notebook code that the tests (and tests_compat/) feed to d2lutils or
+compare it with: 3.2's data_iter and 8.5's from-scratch RNN functions, as the book writes
+them (they live in the notebooks, not in d2l.torch)."""
+
+import random
 
 import torch
+
+
+def data_iter(batch_size, features, labels):
+    """3.2's data_iter: shuffled minibatches; a bad batch_size fails only at next()."""
+    num_examples = len(features)
+    indices = list(range(num_examples))
+    random.shuffle(indices)
+    for i in range(0, num_examples, batch_size):
+        batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])
+        yield features[batch_indices], labels[batch_indices]
 
 
 def rnn_scratch_parts():

@@ -31,6 +31,7 @@ from torch import nn  # noqa: E402
 import d2lutils as ours  # noqa: E402
 
 sys.path.insert(0, str(REPO / "tests"))
+from _book_code import data_iter as book_data_iter  # noqa: E402
 from _book_code import rnn_scratch_parts  # noqa: E402
 
 
@@ -455,23 +456,13 @@ def test_difference_train_ch8_prints_progress_lines_outside_jupyter():
     assert line.endswith(": " + book_prediction)
 
 
-def _book_data_iter(batch_size, features, labels):
-    """The book's 3.2 data_iter (it lives in the notebook, not in d2l.torch)."""
-    num_examples = len(features)
-    indices = list(range(num_examples))
-    random.shuffle(indices)
-    for i in range(0, num_examples, batch_size):
-        batch_indices = torch.tensor(indices[i: min(i + batch_size, num_examples)])
-        yield features[batch_indices], labels[batch_indices]
-
-
 def test_difference_data_iter_checks_its_arguments_when_called():
     X, y = torch.zeros(10, 2), torch.zeros(10)
     random.seed(0)
-    book_batches = [b.tolist() for _, b in _book_data_iter(4, X, torch.arange(10))]
+    book_batches = [b.tolist() for _, b in book_data_iter(4, X, torch.arange(10))]
     random.seed(0)
     assert [b.tolist() for _, b in ours.data_iter(4, X, torch.arange(10))] == book_batches
-    batches = _book_data_iter(0, X, y)  # the book: a generator that fails later
+    batches = book_data_iter(0, X, y)  # the book: a generator that fails later
     with pytest.raises(ValueError):
         next(batches)
     with pytest.raises(ValueError, match="batch_size should be a positive integer"):

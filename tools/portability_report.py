@@ -1,5 +1,6 @@
 """Per notebook: how many code cells nbval compares strictly, how many it runs without
-comparing (tag nbval-ignore-output), how many hold claims, and the claims' sweep verdicts.
+comparing (tag nbval-ignore-output), and how many hold claims (their sweep verdicts are in
+tests/CLAIMS.md).
 
 Usage: python tools/portability_report.py [NOTEBOOK ...]   (default: every notebook)
 Prints a Markdown table (the closing notes of issue 13 quote it)."""
